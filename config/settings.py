@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "meters",
+    "meters.telemetry",
+    "meters.alarms",
     "tariffs",
     "provisioning",
 ]
@@ -105,7 +107,13 @@ USE_TZ = True  # stored times are UTC; meter clocks are local and converted expl
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# htmx and Chart.js come from npm (package.json) and are served as our own static files.
+_NPM = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/htmx", _NPM / "htmx.org" / "dist"),
+    ("vendor/chartjs", _NPM / "chart.js" / "dist"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

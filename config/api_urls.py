@@ -1,0 +1,13 @@
+"""One API under /api/: each app contributes its routes from <app>/api/urls.py.
+
+Telemetry and alarms come first so their nested meter routes (e.g. /api/meters/{id}/readings/)
+are matched before the meters router's detail route.
+"""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("meters.telemetry.api.urls")),
+    path("", include("meters.alarms.api.urls")),
+    path("", include("meters.api.urls")),
+]
