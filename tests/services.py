@@ -1,0 +1,49 @@
+"""Helpers for tests that need a real backing service (PostgreSQL, Redis, Mosquitto).
+
+Call one at the start of a test (or fixture). When the service answers it returns its
+(host, port). When it does not, the test is skipped on a developer machine, but FAILS under
+FLEET_REQUIRE_SERVICES=1 (CI), so a missing service can never pass silently there.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from config import services
+
+
+def _require(name: str, address: tuple[str, int]) -> tuple[str, int]:
+    if services.reachable(address):
+        return address
+    host, port = address
+    reason = f"{name} is not reachable at {host}:{port}"
+    if services.required():
+        pytest.fail(f"{reason} and FLEET_REQUIRE_SERVICES=1", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_postgres() -> tuple[str, int]:
+    """(host, port) of PostgreSQL, or skip/fail the calling test."""
+    return _require("PostgreSQL", services.POSTGRES)
+
+
+def require_redis() -> tuple[str, int]:
+    """(host, port) of Redis, or skip/fail the calling test."""
+    return _require("Redis", services.REDIS)
+
+
+def require_mosquitto() -> tuple[str, int]:
+    """(host, port) of Mosquitto, or skip/fail the calling test."""
+    return _require("Mosquitto", services.MOSQUITTO)
+
+
+def redis_url(db: int = 0) -> str:
+    """URL of the test Redis (after require_redis()); tests should still prefix their keys."""
+    host, port = require_redis()
+    return f"redis://{host}:{port}/{db}"
+
+
+def mosquitto_url() -> str:
+    """mqtt:// URL of the test Mosquitto (after require_mosquitto())."""
+    host, port = require_mosquitto()
+    return f"mqtt://{host}:{port}"
