@@ -19,8 +19,9 @@ class Site(models.Model):
     """A place meters are installed; its time zone is the one its meters' clocks run in."""
 
     name = models.CharField(max_length=100, unique=True)
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone],
-                                help_text="IANA time zone of the meters' clocks, e.g. Europe/Vienna")
+    timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_timezone],
+        help_text="IANA time zone of the meters' clocks, e.g. Europe/Vienna")
     address = models.TextField(blank=True)
 
     class Meta:
@@ -69,17 +70,19 @@ class Gateway(models.Model):
     host = models.CharField(max_length=255, blank=True)
     port = models.PositiveIntegerField(null=True, blank=True,
                                        validators=[MinValueValidator(1), MaxValueValidator(65535)])
-    device = models.CharField(max_length=255, blank=True, help_text="Serial device, e.g. /dev/ttyUSB0")
+    device = models.CharField(max_length=255, blank=True,
+                              help_text="Serial device, e.g. /dev/ttyUSB0")
     baud = models.PositiveIntegerField(choices=BAUD_RATES, default=9600)
     data_format = models.CharField(max_length=3, choices=DataFormat.choices, default=DataFormat.N81)
-    timeout_ms = models.PositiveIntegerField(default=1000,
-                                             validators=[MinValueValidator(50), MaxValueValidator(60000)])
-    frame_gap_ms = models.PositiveIntegerField(default=100, validators=[MaxValueValidator(10000)],
-                                               help_text="Minimum silence between frames (manual 5.1)")
-    lora_channel = models.PositiveIntegerField(null=True, blank=True,
-                                               validators=[MinValueValidator(4300), MaxValueValidator(5250)])
-    lora_speed = models.PositiveSmallIntegerField(null=True, blank=True,
-                                                  validators=[MinValueValidator(7), MaxValueValidator(12)])
+    timeout_ms = models.PositiveIntegerField(
+        default=1000, validators=[MinValueValidator(50), MaxValueValidator(60000)])
+    frame_gap_ms = models.PositiveIntegerField(
+        default=100, validators=[MaxValueValidator(10000)],
+        help_text="Minimum silence between frames (manual 5.1)")
+    lora_channel = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(4300), MaxValueValidator(5250)])
+    lora_speed = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(7), MaxValueValidator(12)])
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="gateways")
     enabled = models.BooleanField(default=True)
@@ -121,8 +124,8 @@ class Meter(models.Model):
     transport = models.CharField(max_length=10, choices=TransportKind.choices)
     gateway = models.ForeignKey(Gateway, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="meters")
-    address = models.PositiveSmallIntegerField(null=True, blank=True,
-                                               validators=[MinValueValidator(1), MaxValueValidator(247)])
+    address = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(247)])
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="meters")
     tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL,
@@ -144,9 +147,10 @@ class Meter(models.Model):
     class Meta:
         ordering = ["code"]
         constraints = [
-            models.UniqueConstraint(fields=["gateway", "address"], name="meter_address_unique_per_gateway",
-                                    condition=Q(gateway__isnull=False),
-                                    violation_error_message="this address is already used on this gateway"),
+            models.UniqueConstraint(
+                fields=["gateway", "address"], name="meter_address_unique_per_gateway",
+                condition=Q(gateway__isnull=False),
+                violation_error_message="this address is already used on this gateway"),
             models.CheckConstraint(
                 name="meter_transport_fields",
                 condition=(Q(transport="modbus", gateway__isnull=False, address__isnull=False)
@@ -159,6 +163,10 @@ class Meter(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.fill_decoded_code()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.transport == TransportKind.MODBUS:
@@ -170,10 +178,6 @@ class Meter(models.Model):
             errors["gateway"] = "an MQTT meter does not use a gateway"
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        self.fill_decoded_code()
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def fill_decoded_code(self) -> None:
         """Store what the code says (model, communication, production date, serial)."""
