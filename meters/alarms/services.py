@@ -1,0 +1,130 @@
+"""Writes on alarms: raise (or repeat), clear when the condition ends, acknowledge, clear by hand.
+
+One open alarm per (meter, kind): a repeat bumps ``count`` and ``last_seen_at``. The partial
+unique constraint makes that hold across concurrent ingest processes; a lost race to create
+turns into a repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from meters import roles
+from meters.alarms.choices import AlarmKind, AlarmState
+from meters.alarms.models import Alarm, NotificationChannel
+from meters.alarms.rules import Condition, Outcome
+
+OPEN_STATES = (AlarmState.ACTIVE, AlarmState.ACKNOWLEDGED)
+
+
+def _open_alarms(meter_ids: Iterable[int]) -> dict[tuple[int, str], Alarm]:
+    rows = Alarm.objects.filter(meter_id__in=list(meter_ids), state__in=OPEN_STATES)
+    return {(a.meter_id, a.kind): a for a in rows}
+
+
+def _repeat(alarm: Alarm, condition: Condition, at: datetime) -> None:
+    Alarm.objects.filter(pk=alarm.pk).update(count=F("count") + 1, last_seen_at=at,
+                                            message=condition.message[:300],
+                                            details=condition.details)
+
+
+def _create(meter_id: int, condition: Condition, at: datetime) -> Alarm | None:
+    kind = AlarmKind(condition.kind)
+    try:
+        with transaction.atomic():
+            alarm = Alarm.objects.create(
+                meter_id=meter_id, kind=kind, source=kind.source, severity=kind.severity,
+                message=condition.message[:300], details=condition.details,
+                first_seen_at=at, last_seen_at=at)
+    except IntegrityError:
+        return None  # another process opened it a moment ago
+    if NotificationChannel.objects.filter(enabled=True).exists():
+        from meters.alarms.tasks import notify_alarm
+
+        transaction.on_commit(lambda: notify_alarm.delay(alarm.pk))
+    return alarm
+
+
+@transaction.atomic
+def alarm_raise(*, meter_id: int, condition: Condition, at: datetime | None = None) -> Alarm:
+    """Open an alarm, or count a repeat of the open one of the same kind."""
+    at = at or timezone.now()
+    for _ in range(2):
+        open_alarm = _open_alarms([meter_id]).get((meter_id, condition.kind))
+        if open_alarm is not None:
+            _repeat(open_alarm, condition, at)
+            open_alarm.refresh_from_db()
+            return open_alarm
+        created = _create(meter_id, condition, at)
+        if created is not None:
+            return created
+    raise RuntimeError(f"could not raise {condition.kind} on meter {meter_id}")
+
+
+@transaction.atomic
+def alarm_resolve(*, meter_id: int, kind: str, at: datetime | None = None) -> int:
+    """Clear the open alarm of ``kind`` because its condition ended; returns rows cleared."""
+    return Alarm.objects.filter(meter_id=meter_id, kind=kind, state__in=OPEN_STATES).update(
+        state=AlarmState.CLEARED, cleared_at=at or timezone.now(), cleared_by=None)
+
+
+@transaction.atomic
+def alarms_apply(*, outcomes: list[tuple[int, Outcome]], at: datetime | None = None) -> None:
+    """Raise, repeat or clear alarms for many meters at once (one read of the open alarms)."""
+    at = at or timezone.now()
+    open_alarms = _open_alarms({meter_id for meter_id, _ in outcomes})
+    for meter_id, outcome in outcomes:
+        for kind, condition in outcome.items():
+            existing = open_alarms.get((meter_id, kind))
+            if condition is None:
+                if existing is not None:
+                    alarm_resolve(meter_id=meter_id, kind=kind, at=at)
+                    del open_alarms[(meter_id, kind)]
+            elif existing is not None:
+                _repeat(existing, condition, at)
+            else:
+                created = _create(meter_id, condition, at) or alarm_raise(
+                    meter_id=meter_id, condition=condition, at=at)
+                open_alarms[(meter_id, kind)] = created
+
+
+def _require_operator(user: Any) -> None:
+    if not roles.has_role(user, roles.ADMIN, roles.OPERATOR):
+        raise PermissionDenied("only operators and admins may acknowledge or clear alarms")
+
+
+@transaction.atomic
+def alarm_acknowledge(*, alarm: Alarm, user: Any, comment: str = "") -> Alarm:
+    """Acknowledge an active alarm: who, when and why. It stays open until cleared."""
+    _require_operator(user)
+    alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
+    if alarm.state != AlarmState.ACTIVE:
+        raise ValidationError({"state": f"only an active alarm can be acknowledged; "
+                                        f"this one is {alarm.state}"})
+    alarm.state = AlarmState.ACKNOWLEDGED
+    alarm.acknowledged_by = user
+    alarm.acknowledged_at = timezone.now()
+    alarm.ack_comment = comment.strip()[:2000]
+    alarm.save(update_fields=["state", "acknowledged_by", "acknowledged_at", "ack_comment"])
+    return alarm
+
+
+@transaction.atomic
+def alarm_clear(*, alarm: Alarm, user: Any) -> Alarm:
+    """Clear an open alarm by hand; it reopens as a new alarm if the condition returns."""
+    _require_operator(user)
+    alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
+    if alarm.state == AlarmState.CLEARED:
+        raise ValidationError({"state": "this alarm is already cleared"})
+    alarm.state = AlarmState.CLEARED
+    alarm.cleared_at = timezone.now()
+    alarm.cleared_by = user
+    alarm.save(update_fields=["state", "cleared_at", "cleared_by"])
+    return alarm
