@@ -1,0 +1,128 @@
+"""Inventory writes. Pages, the API and the CSV import all create and change meters here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from kpm37.profile import profile_names
+from meters.models import Gateway, Label, Meter, Site, Tenant
+from meters.rows import MeterRow, RowErrors, parse_meter_row
+
+
+def site_get_or_create(*, name: str) -> Site | None:
+    """The site called ``name``, created if unknown (blank name: no site)."""
+    return Site.objects.get_or_create(name=name)[0] if name else None
+
+
+def tenant_get_or_create(*, name: str, site: Site | None) -> Tenant | None:
+    """The tenant called ``name``, created at ``site`` if unknown (blank name: no tenant)."""
+    if not name:
+        return None
+    return Tenant.objects.get_or_create(name=name, defaults={"site": site})[0]
+
+
+def labels_get_or_create(*, names: tuple[str, ...]) -> list[Label]:
+    """Labels by name, creating the unknown ones."""
+    existing = {label.name: label for label in Label.objects.filter(name__in=names)}
+    missing = [Label(name=name) for name in names if name not in existing]
+    Label.objects.bulk_create(missing)
+    return [*existing.values(), *missing]
+
+
+def _gateway_for(row: MeterRow, errors: RowErrors) -> Gateway | None:
+    if not row.gateway:
+        return None
+    gateway = Gateway.objects.filter(name=row.gateway).first()
+    if gateway is None:
+        errors["gateway"] = f"unknown gateway {row.gateway!r} (create it first)"
+    return gateway
+
+
+def _check_clashes(row: MeterRow, gateway: Gateway | None, meter: Meter | None,
+                   errors: RowErrors) -> None:
+    others = Meter.objects.exclude(pk=meter.pk) if meter else Meter.objects.all()
+    if others.filter(code=row.code).exists():
+        errors.setdefault("code", f"a meter with code {row.code} already exists")
+    if gateway and row.address is not None:
+        holder = others.filter(gateway=gateway, address=row.address).first()
+        if holder:
+            errors.setdefault("address", f"address {row.address} is already used on gateway "
+                                         f"{gateway.name} by meter {holder.code}")
+
+
+def meter_row_validate(*, raw: dict[str, Any], meter: Meter | None = None) -> MeterRow:
+    """Parse and check one meter against the database; raises ValidationError by field."""
+    row, errors = parse_meter_row(raw, profile_names())
+    gateway = _gateway_for(row, errors)
+    if not errors:
+        _check_clashes(row, gateway, meter, errors)
+    if errors:
+        raise ValidationError(dict(errors))
+    return row
+
+
+def _apply_row(meter: Meter, row: MeterRow) -> Meter:
+    site = site_get_or_create(name=row.site)
+    meter.code, meter.profile, meter.transport = row.code, row.profile, row.transport
+    meter.gateway = Gateway.objects.get(name=row.gateway) if row.gateway else None
+    meter.address = row.address if row.gateway else None
+    meter.site = site
+    meter.tenant = tenant_get_or_create(name=row.tenant, site=site)
+    meter.ct_ratio, meter.pt_ratio = row.ct_ratio, row.pt_ratio
+    meter.save()
+    meter.labels.set(labels_get_or_create(names=row.labels))
+    return meter
+
+
+@transaction.atomic
+def meter_create(*, raw: dict[str, Any]) -> Meter:
+    """Create a meter from CSV-shaped fields (gateway, site, tenant and labels by name)."""
+    return _apply_row(Meter(), meter_row_validate(raw=raw))
+
+
+@transaction.atomic
+def meter_update(*, meter: Meter, raw: dict[str, Any]) -> Meter:
+    """Change a meter; ``raw`` missing a field keeps the meter's current value."""
+    merged = {**meter_as_row(meter), **raw}
+    return _apply_row(meter, meter_row_validate(raw=merged, meter=meter))
+
+
+def meter_as_row(meter: Meter) -> dict[str, Any]:
+    """A meter in the CSV/API write shape (names, not ids)."""
+    return {
+        "code": meter.code, "profile": meter.profile, "transport": meter.transport,
+        "gateway": meter.gateway.name if meter.gateway else "",
+        "address": "" if meter.address is None else str(meter.address),
+        "site": meter.site.name if meter.site else "",
+        "tenant": meter.tenant.name if meter.tenant else "",
+        "labels": [label.name for label in meter.labels.all()],
+        "ct_ratio": str(meter.ct_ratio), "pt_ratio": str(meter.pt_ratio),
+    }
+
+
+@transaction.atomic
+def meter_delete(*, meter: Meter) -> None:
+    """Remove a meter from the inventory."""
+    meter.delete()
+
+
+@transaction.atomic
+def gateway_create(*, fields: dict[str, Any]) -> Gateway:
+    """Create a gateway after checking its fields (host/port or device per kind)."""
+    gateway = Gateway(**fields)
+    gateway.full_clean()
+    gateway.save()
+    return gateway
+
+
+@transaction.atomic
+def gateway_update(*, gateway: Gateway, fields: dict[str, Any]) -> Gateway:
+    """Change a gateway's fields and check the result."""
+    for name, value in fields.items():
+        setattr(gateway, name, value)
+    gateway.full_clean()
+    gateway.save()
+    return gateway

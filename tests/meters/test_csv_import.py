@@ -1,0 +1,101 @@
+"""CSV import: every problem reported with line and column, all-or-nothing, bulk queries."""
+
+from __future__ import annotations
+
+import pytest
+
+from meters.csv_import import meter_import_validate
+from meters.csv_save import ImportRefused, meter_import_apply
+from meters.models import Label, Meter, Site, Tenant
+from tests.factories import GatewayFactory, MeterFactory, meter_code
+
+HEADER = "code,profile,transport,gateway,address,site,tenant,labels,ct_ratio,pt_ratio\n"
+pytestmark = pytest.mark.django_db
+
+
+def csv_of(*lines: str) -> bytes:
+    return (HEADER + "".join(line + "\n" for line in lines)).encode()
+
+
+def problems_of(data: bytes) -> set[tuple[int, str]]:
+    return {(p.line, p.column) for p in meter_import_validate(data=data).problems}
+
+
+def test_good_file_imports_meters_and_creates_sites_tenants_labels() -> None:
+    GatewayFactory(name="bus-a")
+    data = csv_of(f"{meter_code(1)},kpm37,modbus,bus-a,1,Plant,ACME,a;b,100,1",
+                  f"{meter_code(2)},,mqtt,,,Plant,Other,,,")
+    plan = meter_import_validate(data=data)
+    assert plan.ok, plan.problems
+    result = meter_import_apply(plan=plan)
+    assert (result.created, result.updated) == (2, 0)
+    first = Meter.objects.get(code=meter_code(1))
+    assert first.gateway.name == "bus-a" and first.address == 1 and first.ct_ratio == 100
+    assert first.model == "KPM37" and first.tenant.site.name == "Plant"
+    assert sorted(first.labels.values_list("name", flat=True)) == ["a", "b"]
+    assert Meter.objects.get(code=meter_code(2)).transport == "mqtt"
+
+
+def test_reimport_updates_existing_meters() -> None:
+    gateway = GatewayFactory(name="bus-a")
+    MeterFactory(code=meter_code(1), gateway=gateway, address=5)
+    plan = meter_import_validate(data=csv_of(f"{meter_code(1)},kpm37,modbus,bus-a,6,S,T,x,2,1"))
+    result = meter_import_apply(plan=plan)
+    assert (result.created, result.updated) == (0, 1)
+    meter = Meter.objects.get(code=meter_code(1))
+    assert meter.address == 6 and meter.ct_ratio == 2
+    assert list(meter.labels.values_list("name", flat=True)) == ["x"]
+
+
+def test_bad_file_lists_every_problem_with_line_and_column_and_saves_nothing() -> None:
+    gateway = GatewayFactory(name="bus-a")
+    MeterFactory(code=meter_code(500), gateway=gateway, address=9)
+    data = csv_of(
+        "9991025100001,kpm37,modbus,bus-a,1,S,T,,1,1",            # line 2: bad code
+        f"{meter_code(1)},nope,modbus,bus-a,2,S,T,,1,1",          # 3: unknown profile
+        f"{meter_code(2)},kpm37,modbus,nobus,3,S,T,,1,1",         # 4: unknown gateway
+        f"{meter_code(3)},kpm37,modbus,bus-a,9,S,T,,1,1",         # 5: clash with the database
+        f"{meter_code(4)},kpm37,modbus,bus-a,4,S,T,,1,1",         # 6: fine
+        f"{meter_code(5)},kpm37,modbus,bus-a,4,S,T,,1,1",         # 7: clash with line 6
+        f"{meter_code(4)},kpm37,modbus,bus-a,8,S,T,,1,1",         # 8: duplicate of line 6
+        f"{meter_code(6)},kpm37,modbus,bus-a,10,S,T,,0,1",        # 9: bad ct ratio
+        f"{meter_code(7)},kpm37,modbus,bus-a,300,S,T,,1,abc",     # 10: address, pt ratio
+    )
+    plan = meter_import_validate(data=data)
+    assert {(p.line, p.column) for p in plan.problems} == {
+        (2, "code"), (3, "profile"), (4, "gateway"), (5, "address"), (7, "address"),
+        (8, "code"), (9, "ct_ratio"), (10, "address"), (10, "pt_ratio")}
+    reasons = {(p.line, p.column): p.message for p in plan.problems}
+    assert "unknown model" in reasons[(2, "code")]
+    assert "already used by meter" in reasons[(5, "address")]
+    assert "line 6" in reasons[(7, "address")] and "line 6" in reasons[(8, "code")]
+    with pytest.raises(ImportRefused):
+        meter_import_apply(plan=plan)
+    assert Meter.objects.count() == 1 and not Tenant.objects.filter(name="T").exists()
+
+
+def test_file_level_problems() -> None:
+    assert problems_of(b"") == {(1, "")}
+    assert problems_of(b"code,profile\n3071025150001,kpm37\n") >= {(1, "gateway"), (1, "site")}
+    assert problems_of("code\nÄ".encode("latin-1")) == {(0, "")}
+    assert problems_of(HEADER.encode()) == {(2, "")}
+    assert problems_of(csv_of("a,b")) == {(2, "")}
+
+
+def test_ten_thousand_rows_import_in_bounded_queries(django_assert_max_num_queries) -> None:
+    GatewayFactory(name="bus-a")
+    for n in range(41):
+        GatewayFactory(name=f"bus-{n}")
+    lines = [f"{meter_code(n)},kpm37,modbus,bus-{n // 247},{n % 247 + 1},Site {n % 7},"
+             f"Tenant {n % 500},lab{n % 3};all,1,1" for n in range(10_000 - 120)]
+    lines += [f"{meter_code(20_000 + n, '2')},kpm37,mqtt,,,S,T,,1,1" for n in range(120)]
+    with django_assert_max_num_queries(30):
+        plan = meter_import_validate(data=csv_of(*lines))
+    assert plan.ok, plan.problems[:3]
+    with django_assert_max_num_queries(60):
+        result = meter_import_apply(plan=plan)
+    assert result.created == 10_000
+    assert Meter.objects.count() == 10_000
+    assert Site.objects.filter(name__in=[*(f"Site {n}" for n in range(7)), "S"]).count() == 8
+    assert Tenant.objects.filter(name__startswith="Tenant ").count() == 500
+    assert Label.objects.get(name="all").meters.count() == 10_000 - 120
