@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ class Register:
     group: str = "measurement"
     minimum: float | None = None
     maximum: float | None = None
-    choices: dict[int, str] | None = None
+    choices: dict[int, str] | None = field(default=None, hash=False)
     default: Any = None
     label: str = ""
     source: str = "assumed"
