@@ -148,7 +148,7 @@ class Supervisor:
         for running in self.running:
             # Also reaps helpers a part left behind in its group (e.g. a worker's pool).
             if _signal_group(running.process.pid, signal.SIGKILL):
-                self.say(f"  {running.part.name} did not stop in {STOP_GRACE_S:.0f} s: killed")
+                self.say(f"  {running.part.name}: killed what was left of its process group")
             with contextlib.suppress(subprocess.TimeoutExpired):
                 running.process.wait(timeout=5)
         self.running.clear()
