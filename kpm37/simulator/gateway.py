@@ -24,6 +24,7 @@ class MeterLike(Protocol):
     """What a gateway needs of a simulated meter (SimMeter and RegisterBank both fit)."""
 
     address: int
+    faults: Any  # silent, corrupt_crc, wrong_unit, slow_ms (see kpm37.simulator.meter.Faults)
 
     def read_registers(self, address: int, count: int) -> list[int]: ...
 
