@@ -4,8 +4,9 @@ MQTT 5 with a fixed client id, clean start off and a session expiry, so the brok
 arrives while the process is down; QoS 1 shared subscriptions ($share/<group>/<topic>) so several
 processes split the load. ``manual_ack``: a packet is acknowledged only after
 :class:`PacketBatcher` reports its content committed. The embedded amqtt broker refuses MQTT 5
-(CONNACK "unsupported protocol version"); ``protocol="auto"`` then falls back to MQTT 3.1.1 with
-``clean_session=False`` and plain subscriptions.
+(CONNACK "unsupported protocol version", or no CONNACK at all once the CONNECT carries
+properties); ``protocol="auto"`` then falls back to MQTT 3.1.1 with ``clean_session=False`` and
+plain subscriptions.
 """
 
 from __future__ import annotations
@@ -64,11 +65,13 @@ class _Connection:
         self.connected = threading.Event()
         self.refused: str | None = None
         self.refused_code: int | None = None
+        self.dropped = threading.Event()  # closed before any CONNACK
         kwargs = {"clean_session": False} if version == paho.MQTTv311 else {}
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=options.client_id,
                                   protocol=version, manual_ack=True, **kwargs)
         self.client.on_connect = self._on_connect
         self.client.on_message = lambda _c, _u, msg: self.inbox.put(msg)
+        self.client.on_disconnect = self._on_disconnect
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
 
     def topics(self) -> list[str]:
@@ -89,6 +92,10 @@ class _Connection:
             client.subscribe([(t, 1) for t in self.topics()])
         self.connected.set()
 
+    def _on_disconnect(self, *_args: object) -> None:
+        if not self.connected.is_set():
+            self.dropped.set()
+
     def start(self) -> None:
         address = parse_url(self.options.url)
         if address.username:
@@ -106,13 +113,18 @@ class _Connection:
             raise ConnectError(f"cannot reach the broker at {self.options.url}: {exc}") from exc
         self.client.loop_start()
 
-    def wait_connected(self) -> None:
-        deadline = time.monotonic() + self.options.connect_timeout_s
+    def wait_connected(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
         while not self.connected.wait(0.05):
-            if self.refused or time.monotonic() > deadline:
+            if self.refused or self.dropped.is_set() or time.monotonic() > deadline:
                 self.stop()
-                raise ConnectError(f"broker {self.options.url} refused: "
-                                   f"{self.refused or 'no CONNACK in time'}")
+                why = self.refused or ("closed the connection" if self.dropped.is_set()
+                                       else "sent no CONNACK in time")
+                raise ConnectError(f"broker {self.options.url} refused: {why}")
+
+    def may_fall_back(self) -> bool:
+        """Whether the failure looks like a broker that does not speak this version."""
+        return self.refused_code in UNSUPPORTED_PROTOCOL or self.refused is None
 
     def stop(self) -> None:
         self.client.disconnect()
@@ -124,13 +136,16 @@ def connect(options: IngestOptions) -> _Connection:
     versions = {"5": [paho.MQTTv5], "3": [paho.MQTTv311],
                 "auto": [paho.MQTTv5, paho.MQTTv311]}[options.protocol]
     for version in versions:
+        last = version == versions[-1]
         conn = _Connection(options, version)
         conn.start()
         try:
-            conn.wait_connected()
+            # A 3.1.1-only broker may just drop an MQTT 5 CONNECT: don't wait long for it.
+            conn.wait_connected(options.connect_timeout_s if last else
+                                min(3.0, options.connect_timeout_s))
             return conn
         except ConnectError:
-            if conn.refused_code not in UNSUPPORTED_PROTOCOL or version == versions[-1]:
+            if last or not conn.may_fall_back():
                 raise
             log.warning("broker refused MQTT 5; falling back to MQTT 3.1.1")
     raise AssertionError("unreachable")
