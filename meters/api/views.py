@@ -1,0 +1,153 @@
+"""Inventory API: CRUD on sites, tenants, labels, gateways and meters, scoped per user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import filters, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from meters import selectors, services
+from meters.api.permissions import RolePermissions
+from meters.api.serializers import (
+    GatewaySerializer,
+    LabelSerializer,
+    MeterDetailSerializer,
+    MeterSerializer,
+    MeterWriteSerializer,
+    SiteSerializer,
+    TenantSerializer,
+)
+from meters.filtersets import (
+    GatewayFilterSet,
+    LabelFilterSet,
+    MeterFilterSet,
+    SiteFilterSet,
+    TenantFilterSet,
+)
+from meters.models import Gateway, Meter
+
+
+def as_api_error(exc: DjangoValidationError) -> ValidationError:
+    """A model/service ValidationError as a 400 naming each field."""
+    if hasattr(exc, "error_dict"):
+        return ValidationError(exc.message_dict)
+    return ValidationError({"non_field_errors": exc.messages})
+
+
+class InventoryViewSet(viewsets.ModelViewSet):
+    permission_classes = [RolePermissions]
+
+
+@extend_schema(tags=["inventory"])
+class SiteViewSet(InventoryViewSet):
+    serializer_class = SiteSerializer
+    filterset_class = SiteFilterSet
+    search_fields = ["name", "address"]
+    ordering_fields = ["name", "timezone"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.sites_visible_to(self.request.user)
+
+
+@extend_schema(tags=["inventory"])
+class TenantViewSet(InventoryViewSet):
+    serializer_class = TenantSerializer
+    filterset_class = TenantFilterSet
+    search_fields = ["name", "account", "email"]
+    ordering_fields = ["name", "account"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.tenants_visible_to(self.request.user)
+
+
+@extend_schema(tags=["inventory"])
+class LabelViewSet(InventoryViewSet):
+    serializer_class = LabelSerializer
+    filterset_class = LabelFilterSet
+    search_fields = ["name"]
+    ordering_fields = ["name"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.labels_visible_to(self.request.user)
+
+
+@extend_schema(tags=["inventory"])
+class GatewayViewSet(InventoryViewSet):
+    serializer_class = GatewaySerializer
+    filterset_class = GatewayFilterSet
+    search_fields = ["name", "host", "device"]
+    ordering_fields = ["name", "kind", "host", "meter_count"]
+
+    def get_queryset(self) -> QuerySet[Gateway]:
+        return selectors.gateway_list(user=self.request.user)
+
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
+        try:
+            serializer.instance = services.gateway_create(fields=dict(serializer.validated_data))
+        except DjangoValidationError as exc:
+            raise as_api_error(exc) from exc
+
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        try:
+            serializer.instance = services.gateway_update(
+                gateway=serializer.instance, fields=dict(serializer.validated_data))
+        except DjangoValidationError as exc:
+            raise as_api_error(exc) from exc
+
+
+@extend_schema(tags=["inventory"])
+class MeterViewSet(InventoryViewSet):
+    """Meters; writes take the CSV's fields and go through the same services as the import."""
+
+    filterset_class = MeterFilterSet
+    # Ordering comes from the FilterSet (shared with the fleet page), not DRF's OrderingFilter.
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    search_fields = ["code", "tenant__name", "site__name", "gateway__name"]
+
+    def get_queryset(self) -> QuerySet[Meter]:
+        return selectors.meter_list(user=self.request.user)
+
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        if self.action in ("create", "update", "partial_update"):
+            return MeterWriteSerializer
+        return MeterDetailSerializer if self.action == "retrieve" else MeterSerializer
+
+    @extend_schema(request=MeterWriteSerializer, responses={201: MeterDetailSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        writer = self._writer(request.data, partial=False)
+        meter = self._save(lambda: services.meter_create(raw=writer.as_row()))
+        return Response(self._detail(meter), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MeterWriteSerializer, responses=MeterDetailSerializer)
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        meter = self.get_object()
+        writer = self._writer(request.data, partial=kwargs.get("partial", False))
+        meter = self._save(lambda: services.meter_update(meter=meter, raw=writer.as_row()))
+        return Response(self._detail(meter))
+
+    def perform_destroy(self, instance: Meter) -> None:
+        services.meter_delete(meter=instance)
+
+    def _writer(self, data: Any, partial: bool) -> MeterWriteSerializer:
+        writer = MeterWriteSerializer(data=data, partial=partial)
+        writer.is_valid(raise_exception=True)
+        return writer
+
+    def _save(self, write: Any) -> Meter:
+        try:
+            meter: Meter = write()
+        except DjangoValidationError as exc:
+            raise as_api_error(exc) from exc
+        return meter
+
+    def _detail(self, meter: Meter) -> Any:
+        meter = selectors.meter_list(user=self.request.user).get(pk=meter.pk)
+        return MeterDetailSerializer(meter, context=self.get_serializer_context()).data

@@ -1,0 +1,51 @@
+"""CSV import pages: upload -> preview (counts, first rows, every problem) -> confirm -> done.
+
+The import runs synchronously: 10,000 rows validate and save in about 2-3 s on PostgreSQL
+(measured in tests/meters/test_csv_import.py), well inside a request, so no job row is needed.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from meters import import_store
+from meters.access import role_required
+from meters.csv_import import meter_import_validate
+from meters.csv_save import ImportRefused, meter_import_apply
+from meters.forms import MeterImportForm
+
+PREVIEW_ROWS = 10
+TEMPLATE = "meters/import.html"
+
+
+@role_required(permission="meters.add_meter")
+def upload(request: HttpRequest) -> HttpResponse:
+    """Show the upload form; on POST validate the file and show the preview."""
+    form = MeterImportForm(request.POST or None, request.FILES or None)
+    if request.method != "POST" or not form.is_valid():
+        return render(request, TEMPLATE, {"form": form})
+    data: bytes = form.cleaned_data["file"]
+    plan = meter_import_validate(data=data)
+    token = import_store.keep(data) if plan.ok else ""
+    return render(request, TEMPLATE, {"form": MeterImportForm(), "plan": plan, "token": token,
+                                      "preview": plan.rows[:PREVIEW_ROWS],
+                                      "file_name": request.FILES["file"].name})
+
+
+@require_POST
+@role_required(permission="meters.add_meter")
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Import the file kept under ``token`` (validated again: the inventory may have changed)."""
+    data = import_store.load(token)
+    if data is None:
+        raise Http404("this import was already done or has expired; upload the file again")
+    plan = meter_import_validate(data=data)
+    try:
+        result = meter_import_apply(plan=plan)
+    except ImportRefused as exc:
+        return render(request, TEMPLATE, {"form": MeterImportForm(), "plan": plan,
+                                          "problems": exc.problems})
+    import_store.discard(token)
+    return render(request, TEMPLATE, {"result": result})
