@@ -9,6 +9,7 @@ never later on the wire. Codec, planner and simulator read only :class:`Profile`
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -133,9 +134,10 @@ class Profile:
         return tuple(r for r in self.registers if r.group == group)
 
     def parameters(self) -> tuple[Register, ...]:
-        """Settable configuration: rw registers of the parameter, relay and tou groups."""
-        return tuple(r for r in self.registers
-                     if r.access == "rw" and r.group in ("parameter", "relay", "tou"))
+        """Settable configuration: rw holding registers of the parameter, relay and tou groups
+        (relay coils are switched by operators, not configured, so they are left out)."""
+        return tuple(r for r in self.registers if r.access == "rw" and r.table == "holding"
+                     and r.group in ("parameter", "relay", "tou"))
 
     def is_protected(self, reg: Register) -> bool:
         """Whether writing ``reg`` needs the password first (see ``password_first``)."""
@@ -164,6 +166,8 @@ def load_profile(name_or_path: str | Path) -> Profile:
 
 @cache
 def _load_named(name: str) -> Profile:
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise ProfileError(f"profile name {name!r} may use only a-z, 0-9 and _")
     path = PROFILE_DIR / f"{name}.yaml"
     if not path.is_file():
         raise ProfileError(f"no profile named {name!r}; shipped: {', '.join(profile_names())}")

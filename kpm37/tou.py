@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from kpm37.errors import ValueOutOfRange
 from kpm37.profile import Profile
 from kpm37.quantities import Rate
 
@@ -174,7 +175,11 @@ def _slot_errors(number: int, slots: list[DaySlot]) -> list[tuple[str, str]]:
 def encode_program(profile: Profile, program: TouProgram,
                    which_set: Literal["a", "b", "all"]) -> dict[str, Any]:
     """Register values for one set (``"a"``/``"b"``: its zone and day tables, unused entries
-    zeroed) or for everything (``"all"``: both sets, active set and switch-over times)."""
+    zeroed) or for everything (``"all"``: both sets, active set and switch-over times).
+    An invalid program raises ValueOutOfRange with the first (field, reason)."""
+    errors = program.validate()
+    if errors:
+        raise ValueOutOfRange(*errors[0])
     if which_set == "all":
         both = encode_program(profile, program, "a") | encode_program(profile, program, "b")
         return both | encode_switchover(program)

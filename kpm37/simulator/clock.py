@@ -27,12 +27,37 @@ class SimClock:
                  timezone: str = "UTC", speed: float = 1.0,
                  drift_seconds_per_hour: float = 0.0) -> None:
         self.utc_source = utc_source or _system_utc
-        self.speed = speed
-        self.drift_seconds_per_hour = drift_seconds_per_hour
+        self._speed = speed
+        self._drift = drift_seconds_per_hour
         self.generation = 0  # bumped on every set_local, so a meter can tell a jump from time
         utc = self._utc(None)
         self._anchor_utc = utc
         self._anchor_local = utc.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+
+    @property
+    def speed(self) -> float:
+        """Meter seconds per real second (demos run fast)."""
+        return self._speed
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        self._reanchor()  # a new speed applies from now on, not retroactively
+        self._speed = value
+
+    @property
+    def drift_seconds_per_hour(self) -> float:
+        """How many seconds the clock gains (negative: loses) per hour of meter time."""
+        return self._drift
+
+    @drift_seconds_per_hour.setter
+    def drift_seconds_per_hour(self, value: float) -> None:
+        self._reanchor()
+        self._drift = value
+
+    def _reanchor(self) -> None:
+        utc = self._utc(None)
+        self._anchor_local = self.now_local(utc)
+        self._anchor_utc = utc
 
     def _utc(self, utc_now: datetime | None) -> datetime:
         now = utc_now if utc_now is not None else self.utc_source()
@@ -40,8 +65,8 @@ class SimClock:
 
     def now_local(self, utc_now: datetime | None = None) -> datetime:
         """Meter-local time (naive) at ``utc_now`` (default: now from ``utc_source``)."""
-        elapsed = (self._utc(utc_now) - self._anchor_utc).total_seconds() * self.speed
-        drifted = elapsed * (1.0 + self.drift_seconds_per_hour / 3600.0)
+        elapsed = (self._utc(utc_now) - self._anchor_utc).total_seconds() * self._speed
+        drifted = elapsed * (1.0 + self._drift / 3600.0)
         return self._anchor_local + timedelta(seconds=drifted)
 
     def set_local(self, local: datetime, utc_now: datetime | None = None) -> None:

@@ -30,6 +30,7 @@ UNLOCK_SECONDS = 60  # assumed: like the front panel, a correct password unlocks
 ALARMS = ("voltage_loss", "under_voltage", "over_voltage", "over_current", "overload",
           "voltage_unbalance", "current_unbalance")
 MONTHS_KEPT = 12
+MAX_STEP = timedelta(minutes=15)  # energy integration step while the load follows the day
 
 # Used when the profile has no TOU registers (e.g. the KPM33B): valley at night, peak mornings,
 # sharp evenings, flat otherwise, all year.
@@ -89,6 +90,8 @@ class SimMeter:
         self._identity(code, address)
         self._seed_energy()
         self.load = self._seeded_load()
+        self.daily_swing = 0.3  # current follows the time of day by +-30 % until set_load pins it
+        self._pinned = False
         self._clock_generation = self.clock.generation
         self._last_local = self.clock.now_local()
         self._refresh()
@@ -150,8 +153,9 @@ class SimMeter:
         cursor = start
         while cursor < end:
             freeze_at = self._next_freeze(cursor)
-            step_end = min(program.next_change(cursor), freeze_at, end)
-            self._accumulate(self._rate_at(program, cursor),
+            step_end = min(program.next_change(cursor), freeze_at, end,
+                           cursor + (MAX_STEP if self._swinging() else timedelta(days=1)))
+            self._accumulate(self._rate_at(program, cursor), self._load_at(cursor),
                              (step_end - cursor).total_seconds() / 3600.0)
             cursor = step_end
             if cursor == freeze_at:
@@ -163,8 +167,8 @@ class SimMeter:
         except ValueError:
             return Rate.FLAT  # no usable TOU program: bill everything to flat
 
-    def _accumulate(self, rate: Rate, hours: float) -> None:
-        active, reactive = self._power()
+    def _accumulate(self, rate: Rate, load: Load, hours: float) -> None:
+        active, reactive = _power(load)
         for value, is_reactive in ((active, False), (reactive, True)):
             direction = "import" if value >= 0 else "export"
             energy = abs(value) * hours
@@ -201,15 +205,26 @@ class SimMeter:
 
     # --- derived values ------------------------------------------------------------------------
 
-    def _power(self) -> tuple[float, float]:
-        """(total active kW, total reactive kvar) of the present load."""
-        pf = self.load.power_factor
-        s = sum(v * i for v, i in zip(self.load.voltage, self.load.current, strict=True)) / 1000
-        return s * pf, s * math.sqrt(max(0.0, 1 - pf * pf))
+    def _swinging(self) -> bool:
+        return not self._pinned and self.daily_swing != 0
+
+    def _load_at(self, local: datetime) -> Load:
+        """The load at meter-local time: the seeded load, swung by the time of day (peaking
+        mid-afternoon, lowest at night) unless a test or demo pinned it with set_load."""
+        if not self._swinging():
+            return self.load
+        hours = local.hour + local.minute / 60
+        factor = 1 + self.daily_swing * math.sin(2 * math.pi * (hours - 9) / 24)
+        return Load(list(self.load.voltage), [i * factor for i in self.load.current],
+                    self.load.power_factor)
+
+    def _present_load(self) -> Load:
+        return self._load_at(self._last_local)
 
     def _refresh(self) -> None:
-        self._values |= _measurements(self.load, self._rng_fixed())
-        active, _ = self._power()
+        load = self._present_load()
+        self._values |= _measurements(load, self._rng_fixed())
+        active, _ = _power(load)
         self._values["active_demand"] = active
         self._values["max_active_demand"] = max(self._values.get("max_active_demand") or 0.0,
                                                 active)
@@ -236,8 +251,9 @@ class SimMeter:
         v = self._values
         un = float(v.get("rated_voltage") or 220) * float(v.get("pt_ratio") or 1)
         in_ = float(v.get("rated_current") or 5) * float(v.get("ct_ratio") or 1)
-        volts, amps = self.load.voltage, self.load.current
-        active, _ = self._power()
+        load = self._present_load()
+        volts, amps = load.voltage, load.current
+        active, _ = _power(load)
         checks: dict[str, Callable[[float], bool]] = {
             "voltage_loss": lambda t: any(x < t / 100 * un for x in volts),
             "under_voltage": lambda t: any(_loss_threshold(v) / 100 * un <= x < t / 100 * un
@@ -285,7 +301,10 @@ class SimMeter:
     def _encode_current(self, reg: Register) -> list[int]:
         if not reg.readable:
             return [0] * reg.words
-        return codec.encode(reg, self._current(reg))
+        try:
+            return codec.encode(reg, self._current(reg))
+        except ValueOutOfRange:  # e.g. a clock set years outside 2000-2099 reads as unset
+            return [0] * reg.words
 
     def _current(self, reg: Register) -> Any:
         if reg.name == "clock":
@@ -438,7 +457,10 @@ class SimMeter:
             if current is not None:
                 self.load.current = [float(current)] * 3
             if power_factor is not None:
+                if not -1 <= power_factor <= 1:
+                    raise ValueOutOfRange("power_factor", f"{power_factor} is not in -1..1")
                 self.load.power_factor = float(power_factor)
+            self._pinned = True
             self._refresh()
 
     def reset_energy(self) -> None:
@@ -464,6 +486,13 @@ class SimMeter:
 def _loss_threshold(values: dict[str, Any]) -> float:
     """The voltage-loss threshold (% Un), below which under-voltage gives way to loss."""
     return float(values.get("voltage_loss_threshold") or 0)
+
+
+def _power(load: Load) -> tuple[float, float]:
+    """(total active kW, total reactive kvar); a negative power factor means export."""
+    pf = load.power_factor
+    s = sum(v * i for v, i in zip(load.voltage, load.current, strict=True)) / 1000
+    return s * pf, s * math.sqrt(max(0.0, 1 - pf * pf))
 
 
 def _unbalance(values: list[float]) -> float:

@@ -123,3 +123,12 @@ def test_repeat_construct_expands_tables(tmp_path: Path) -> None:
     assert profile.register("z1_03_d").address == 15
     assert profile.register("z2_01_m").address == 16
     assert len(profile.registers) == 12
+
+
+def test_parameters_leave_out_relay_coils_and_profile_names_are_plain() -> None:
+    profile = load_profile("kpm37")
+    names = {r.name for r in profile.parameters()}
+    assert {"do1_control_mode", "billing_day", "tou_zone_a_01_month"} <= names
+    assert "do1" not in names and "password" not in names
+    with pytest.raises(ProfileError, match="may use only"):
+        load_profile("../kpm37")

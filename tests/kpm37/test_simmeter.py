@@ -110,6 +110,7 @@ def test_billing_day_freeze_keeps_twelve_months() -> None:
 
 def test_freeze_happens_exactly_at_the_billing_moment() -> None:
     meter, time = make_meter()
+    meter.set_load(current=3.0)
     meter.clock.set_local(datetime(2026, 3, 31, 23, 0))
     meter.tick()
     time.advance(hours=2)
@@ -234,3 +235,42 @@ def test_set_parameter_checks_ranges() -> None:
         meter.set_parameter("billing_day", 30)
     with pytest.raises(KeyError):
         meter.parameter("nope")
+
+
+def test_clock_drift_speed_and_time_zone() -> None:
+    time = FakeTime()
+    clock = SimClock(utc_source=time, timezone="Asia/Shanghai", drift_seconds_per_hour=3.6)
+    assert clock.now_local() == datetime(2026, 3, 10, 14, 30)  # UTC+8, naive
+    time.advance(hours=10)
+    assert clock.now_local() == datetime(2026, 3, 11, 0, 30, 36)  # gained 0.1 %
+    clock.drift_seconds_per_hour = 0
+    clock.speed = 60  # from now on an hour passes every minute, not retroactively
+    assert clock.now_local() == datetime(2026, 3, 11, 0, 30, 36)
+    time.advance(minutes=2)
+    assert clock.now_local() == datetime(2026, 3, 11, 2, 30, 36)
+
+
+def test_negative_power_factor_exports() -> None:
+    meter, time = make_meter()
+    meter.set_load(voltage=230.0, current=10.0, power_factor=-1.0)
+    before = meter.quantities()
+    time.advance(hours=1)
+    after = meter.quantities()
+    assert after["export_active_energy"] - before["export_active_energy"] == pytest.approx(6.9)
+    assert after["import_active_energy"] == before["import_active_energy"]
+    with pytest.raises(ValueOutOfRange, match="power_factor"):
+        meter.set_load(power_factor=1.5)
+
+
+def test_unpinned_load_follows_the_time_of_day() -> None:
+    meter, time = make_meter()
+    night = meter.quantities()["active_power_total"]  # 06:30 local
+    time.advance(hours=8)
+    afternoon = meter.quantities()["active_power_total"]
+    assert afternoon > night * 1.3
+
+
+def test_clock_outside_the_bcd_range_reads_as_unset() -> None:
+    meter, _ = make_meter()
+    meter.clock.set_local(datetime(1999, 12, 31, 23, 0))  # an unset clock years in the past
+    assert meter.read_registers(0x0023, 3) == [0, 0, 0]

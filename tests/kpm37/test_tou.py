@@ -138,3 +138,12 @@ def test_encoding_one_set_touches_only_its_registers() -> None:
     assert values["tou_zone_b_02_month"] == 11 and values["tou_zone_b_03_month"] == 0
     assert set(encode_switchover(TouProgram(SUMMER))) == {
         "tou_active_set", "tou_zone_switch_at", "tou_day_switch_at"}
+
+
+def test_encoding_an_invalid_program_names_the_field() -> None:
+    from kpm37.errors import ValueOutOfRange
+
+    bad = TouProgram(TariffSet([ZoneEntry(1, 1, 2)], NIGHT_VALLEY))
+    with pytest.raises(ValueOutOfRange) as info:
+        encode_program(load_profile("kpm37"), bad, "a")
+    assert info.value.field == "set_a.zones[1].day_table"
