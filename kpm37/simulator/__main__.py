@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mqtt-meters", type=n, default=0, help="WiFi/4G meters publishing over MQTT")
     p.add_argument("--split-packets", action="store_true",
                    help="MQTT meters split each message into several packets (isend)")
+    p.add_argument("--mqtt-interval", type=x, default=None,
+                   help="seconds between MQTT uploads (default: each meter's configured interval)")
     p.add_argument("--host", default="127.0.0.1", help="address the gateways listen on")
     p.add_argument("--speed", type=x, default=1.0,
                    help="meter clocks run this many times faster than real time")
@@ -82,7 +84,8 @@ def config_from(args: argparse.Namespace) -> FleetConfig:
         port_base=args.modbus_port_base, framer=args.framer, baud=args.baud,
         turnaround=args.turnaround, profile=args.profile, lora_gateways=args.lora_gateways,
         lora_delay=args.lora_delay, mqtt_url=args.mqtt_url, mqtt_meters=args.mqtt_meters,
-        split_packets=args.split_packets, host=args.host, speed=args.speed, seed=args.seed,
+        split_packets=args.split_packets, mqtt_interval=args.mqtt_interval, host=args.host,
+        speed=args.speed, seed=args.seed,
         faults=tuple(args.fault),
     )
 

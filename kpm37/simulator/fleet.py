@@ -40,6 +40,7 @@ class FleetConfig:
     mqtt_url: str | None = None
     mqtt_meters: int = 0
     split_packets: bool = False
+    mqtt_interval: float | None = None  # seconds between MQTT uploads; None: the meter's own
     host: str = "127.0.0.1"
     speed: float = 1.0
     seed: int = 0
@@ -58,6 +59,8 @@ class FleetConfig:
             raise ValueError("mqtt_url: needed when mqtt_meters > 0")
         if self.speed <= 0:
             raise ValueError("speed: must be positive")
+        if self.mqtt_interval is not None and self.mqtt_interval <= 0:
+            raise ValueError("mqtt_interval: must be positive")
 
 
 class SimulatedFleet:
@@ -164,6 +167,7 @@ class SimulatedFleet:
         await serve_mqtt_meters(
             self.mqtt_meters, str(self.config.mqtt_url),  # type: ignore[arg-type]
             split_packets=self.config.split_packets, speed=self.config.speed,
+            interval_override_s=self.config.mqtt_interval,
         )
 
     async def stop(self) -> None:
