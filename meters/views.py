@@ -22,7 +22,7 @@ COUNTS_REFRESH_S = 5
 
 
 def _filtered_meters(request: HttpRequest) -> MeterFilterSet:
-    return MeterFilterSet(request.GET or None, queryset=selectors.meter_list(user=request.user),
+    return MeterFilterSet(request.GET, queryset=selectors.meter_list(user=request.user),
                           request=request)
 
 
@@ -66,7 +66,7 @@ def meter_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(fleet_wide=True)
 def gateway_list(request: HttpRequest) -> HttpResponse:
     """Every bus with its meter count."""
-    filterset = GatewayFilterSet(request.GET or None,
+    filterset = GatewayFilterSet(request.GET,
                                  queryset=selectors.gateway_list(user=request.user))
     gateways = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     page = Paginator(gateways, PAGE_SIZE).get_page(request.GET.get("page"))
