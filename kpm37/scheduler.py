@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kpm37.errors import DeviceTimeout
+from kpm37.errors import DeviceTimeout, ModbusExceptionResponse
 from kpm37.modbus import pdu
 from kpm37.transport import Transport
 
@@ -210,6 +210,10 @@ class BusScheduler:
             result = await self._call(request)
         except DeviceTimeout as exc:
             self._note_timeout(request.unit)
+            _settle(job, exc=exc)
+        except ModbusExceptionResponse as exc:
+            self._units.pop(request.unit, None)  # a refusal still proves the meter is alive
+            self.stats.errors += 1
             _settle(job, exc=exc)
         except Exception as exc:  # every failure goes to the caller, the bus carries on
             self.stats.errors += 1
