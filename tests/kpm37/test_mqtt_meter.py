@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from kpm37.broker import embedded_broker
-from kpm37.errors import DeviceTimeout, WriteRefused
+from kpm37.errors import DeviceTimeout, ProtocolError, WriteRefused
 from kpm37.mqtt import commands
 from kpm37.mqtt.client import MqttCommander
 from kpm37.mqtt.link import MqttLink
@@ -293,5 +293,39 @@ def test_reply_payloads_are_v19_json() -> None:
         assert topics["MQTT_TELECTRL_REP"] == {"id": meter.code, "oprid": command.oprid,
                                                "code": "01", "do2": "1"}
         assert topics["MQTT_TELEIND"]["value"] == "00000000@00000002"
+
+    run(scenario())
+
+
+def test_speed_scales_the_meter_upload_intervals() -> None:
+    async def scenario() -> None:
+        meter = make_meter(ManualUtc())  # 30 s second-level, 5 min minute-level by default
+        async with embedded_broker() as url, Listener(url) as listener:
+            await listener.link.subscribe("MQTT_RT_DATA", "MQTT_ENY_NOW")
+            async with running([meter], url, speed=60.0):  # 30 s -> 0.5 s, 5 min -> 5 s
+                await asyncio.sleep(1.8)
+        rt = listener.messages("MQTT_RT_DATA", meter.code)
+        eny = listener.messages("MQTT_ENY_NOW", meter.code)
+        assert 2 <= len(rt) <= 6 and len(eny) == 1
+
+    run(scenario())
+
+
+def test_bad_inputs_name_the_field() -> None:
+    for url in ("http://x", "mqtt://", "mqtt://host:99999"):
+        with pytest.raises(ValueError, match="url"):
+            MqttCommander(url)
+    with pytest.raises(ValueError, match="protocol"):
+        MqttCommander("mqtt://127.0.0.1", protocol="4")
+
+    async def scenario() -> None:
+        async with embedded_broker() as url, MqttCommander(url, timeout_s=1) as cmd:
+            transport = MqttTransport(cmd, {1: unique_code()})
+            with pytest.raises(ValueError, match="unit"):
+                await transport.read_registers(2, 0, 1)
+            with pytest.raises(ValueError, match="address"):
+                await transport.write_coil(1, 3, True)
+            with pytest.raises(ProtocolError, match="relay state unknown"):
+                await transport.read_coils(1, 1, 1)
 
     run(scenario())
