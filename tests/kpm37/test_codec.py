@@ -3,7 +3,7 @@
 from datetime import datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpm37.codec import decode, decode_block, encode, validate
@@ -28,6 +28,7 @@ INT_RANGES = {"u16": (0, 0xFFFF), "s16": (-0x8000, 0x7FFF), "u32": (0, 0xFFFFFFF
 def test_integers_round_trip(type_: str, order: str) -> None:
     register = reg(type_, word_order=order)
 
+    @settings(deadline=None)
     @given(st.integers(*INT_RANGES[type_]))
     def check(value: int) -> None:
         words = encode(register, value)
@@ -37,6 +38,7 @@ def test_integers_round_trip(type_: str, order: str) -> None:
     check()
 
 
+@settings(deadline=None)
 @given(st.integers(1, 60000))
 def test_scaled_u16_round_trips(raw: int) -> None:
     register = reg("u16", scale=0.1, minimum=0.1, maximum=6000.0)
@@ -48,6 +50,7 @@ def test_scaled_u16_round_trips(raw: int) -> None:
 def test_float32_round_trips(order: str) -> None:
     register = reg("float32", word_order=order)
 
+    @settings(deadline=None)
     @given(st.floats(width=32, allow_nan=False, allow_infinity=False))
     def check(value: float) -> None:
         assert decode(register, encode(register, value)) == value
@@ -61,6 +64,7 @@ def test_float32_word_order_matters() -> None:
     assert encode(little, 230.0) == [0x0000, 0x4366]
 
 
+@settings(deadline=None)
 @given(st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=14))
 def test_ascii_round_trips(text: str) -> None:
     register = reg("ascii", words=7)
@@ -72,6 +76,7 @@ def test_ascii_strips_trailing_nuls_and_spaces() -> None:
     assert decode(register, [0x4142, 0x2000, 0x0000]) == "AB"
 
 
+@settings(deadline=None)
 @given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31, 23, 59, 59)))
 def test_bcd_clock_round_trips(moment: datetime) -> None:
     register = reg("bcd_clock")
@@ -89,6 +94,7 @@ def test_bcd_clock_layout_and_unset() -> None:
         decode(register, [0x2613, 0x0101, 0x0000])
 
 
+@settings(deadline=None)
 @given(st.booleans())
 def test_bits_round_trip(value: bool) -> None:
     assert decode(reg("bit"), encode(reg("bit"), value)) is value
