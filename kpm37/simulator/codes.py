@@ -1,8 +1,9 @@
 """Deterministic meter codes for a simulated fleet, shared by the simulator and the demo seeder.
 
 Gateway ``g`` (0-based), address ``a`` (1-based) gets serial ``g * meters_per_gateway + a``;
-MQTT meters are WiFi meters numbered after them, so the two sides agree without talking. Serials have four digits: past 9999 the production
-year steps back one, which keeps codes unique for fleets far larger than a simulator runs.
+MQTT meters are WiFi meters numbered after them, so the two sides agree without talking.
+Serials have four digits: past 9999 the production year steps back one, which keeps codes
+unique for fleets far larger than a simulator runs.
 """
 
 from __future__ import annotations
