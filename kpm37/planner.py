@@ -59,6 +59,9 @@ def plan_reads(profile: Profile, names: Iterable[str], *,
     for reg in wanted:
         if not reg.readable:
             raise ValueOutOfRange(reg.name, "is write-only and cannot be read")
+        if reg.words > _limit(profile, reg.table, max_span):
+            raise ValueOutOfRange("max_span", f"{max_span} is narrower than {reg.name} "
+                                  f"({reg.words} words)")
     current: list[Register] = []
     for reg in wanted:
         if current and _fits(profile, current, reg, max_span):

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -73,16 +73,13 @@ class Register:
         return "w" in self.access
 
 
-@dataclass(frozen=True)
-class ReadBlock:
-    """An address range ``[start, end)`` in which the meter answers a read of any address."""
+class ReadBlock(NamedTuple):
+    """An address range ``[start, end)`` (end exclusive) in which the meter answers a read of
+    any address. A plain tuple ``(table, start, end)`` as far as callers are concerned."""
 
     table: str
     start: int
     end: int
-
-    def __iter__(self) -> Any:  # lets callers unpack ``table, start, end = block``
-        return iter((self.table, self.start, self.end))
 
     def contains(self, table: str, start: int, end: int) -> bool:
         return table == self.table and self.start <= start and end <= self.end

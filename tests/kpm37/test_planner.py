@@ -86,9 +86,11 @@ def test_reads_split_at_125_registers_and_coils_plan_separately() -> None:
     assert frames[-1] == ReadFrame("coil", 1, 2, ("do1", "do2"))
 
 
-def test_write_only_register_cannot_be_read() -> None:
+def test_write_only_register_or_too_narrow_span_cannot_be_read() -> None:
     with pytest.raises(ValueOutOfRange, match="clear_energy"):
         plan_reads(load_profile("kpm37"), ["clear_energy"])
+    with pytest.raises(ValueOutOfRange, match="max_span: 1 is narrower than voltage_a"):
+        plan_reads(load_profile("kpm37"), ["voltage_a"], max_span=1)
 
 
 def test_writes_merge_exact_runs_only_with_password_frame_first() -> None:

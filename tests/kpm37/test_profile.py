@@ -58,6 +58,7 @@ def test_kpm37_parameters_carry_the_manuals_ranges_and_defaults() -> None:
 def test_read_blocks_unpack_as_tuples() -> None:
     table, start, end = load_profile("kpm37").read_blocks[0]
     assert (table, start, end) == ("holding", 0x0000, 0x0026)
+    assert ("coil", 1, 3) in load_profile("kpm37").read_blocks
 
 
 def test_unknown_register_name_is_a_clear_key_error() -> None:
