@@ -10,7 +10,7 @@ os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
-from config import services  # noqa: E402
+from config import services
 
 _use_pg = "DATABASE_URL" not in os.environ and (
     services.required() or services.reachable(services.POSTGRES)
@@ -25,7 +25,7 @@ elif "DATABASE_URL" not in os.environ and not os.environ.get("PYTEST_XDIST_WORKE
 from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast personas
-STORAGES = {  # noqa: F405
+STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
