@@ -43,7 +43,7 @@ class ManualUtc:
 
 def unique_code() -> str:
     """A KPM37 WiFi meter code with a random serial, so runs on a shared broker never mix."""
-    return f"3071226300{random.randrange(10_000):04d}"[:9] + f"{random.randrange(10_000):04d}"
+    return f"30712263{random.randrange(100_000):05d}"  # KPM37, abroad, WiFi, 2026 March
 
 
 def make_meter(utc: ManualUtc | None = None) -> SimMeter:
