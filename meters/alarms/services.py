@@ -8,7 +8,7 @@ turns into a repeat.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,8 +17,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from meters import roles
-from meters.alarms.choices import AlarmKind, AlarmState
-from meters.alarms.models import Alarm, NotificationChannel
+from meters.alarms.choices import AlarmKind, AlarmState, Severity
+from meters.alarms.models import Alarm, Notification, NotificationChannel
 from meters.alarms.rules import Condition, Outcome
 
 OPEN_STATES = (AlarmState.ACTIVE, AlarmState.ACKNOWLEDGED)
@@ -128,3 +128,38 @@ def alarm_clear(*, alarm: Alarm, user: Any) -> Alarm:
     alarm.cleared_by = user
     alarm.save(update_fields=["state", "cleared_at", "cleared_by"])
     return alarm
+
+
+def _over_limit(channel: NotificationChannel, now: datetime) -> bool:
+    # Test messages do not use up the hour's allowance.
+    sent = channel.notifications.filter(sent_at__gte=now - timedelta(hours=1), suppressed=False,
+                                        alarm__isnull=False)
+    return sent.count() >= channel.max_per_hour
+
+
+def notification_send(*, channel: NotificationChannel, alarm: Alarm | None = None,
+                      force: bool = False) -> Notification:
+    """Announce ``alarm`` (None: a test message) on ``channel``, within its hourly limit.
+
+    Not atomic on purpose: the network call must not hold a transaction open, and the
+    Notification row records the outcome either way. ``force`` skips the limit (test button).
+    """
+    from meters.alarms.notify import deliver
+
+    now = timezone.now()
+    if not force and _over_limit(channel, now):
+        return Notification.objects.create(channel=channel, alarm=alarm, sent_at=now, ok=False,
+                                           suppressed=True, detail="over the hourly limit")
+    try:
+        detail, ok = deliver(channel, alarm), True
+    except (OSError, ValueError) as exc:
+        detail, ok = f"failed: {exc}", False
+    return Notification.objects.create(channel=channel, alarm=alarm, sent_at=now, ok=ok,
+                                       detail=detail[:500])
+
+
+def channels_for(alarm: Alarm) -> list[NotificationChannel]:
+    """Enabled channels whose minimum severity this alarm reaches."""
+    rank = Severity(alarm.severity).rank
+    return [c for c in NotificationChannel.objects.filter(enabled=True)
+            if Severity(c.min_severity).rank <= rank]

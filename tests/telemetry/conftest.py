@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.factories import MeterFactory, SiteFactory
+from tests.telemetry.background import amqtt_url  # noqa: F401 - a fixture for these tests
 
 CAPTURES = Path(__file__).parent.parent / "fixtures" / "captures"
 CAPTURE_CODES = ("33B1225950027", "33B1225950028", "33B1225950029")

@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from kpm37.broker import embedded_broker
 from meters.telemetry.choices import DeadLetterKind
 from meters.telemetry.models import DeadLetter, Reading, UnregisteredMeter
 from tests.factories import MeterFactory
 from tests.services import require_postgres
+from tests.telemetry.background import wait_until
 from tests.telemetry.ingest_process import IngestProcess
-from tests.telemetry.test_ingest_restart import wait_until
-
-
-@pytest.fixture
-def amqtt_url() -> Iterator[str]:
-    """An embedded amqtt (MQTT 3.1.1 only) broker on a free port, in a background thread."""
-    ready: list[str] = []
-    stop = threading.Event()
-
-    async def serve() -> None:
-        async with embedded_broker(port=0) as url:
-            ready.append(url)
-            while not stop.is_set():
-                await asyncio.sleep(0.05)
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    assert wait_until(lambda: bool(ready), 15)
-    yield ready[0]
-    stop.set()
-    thread.join(timeout=10)
 
 
 @pytest.mark.django_db(transaction=True)

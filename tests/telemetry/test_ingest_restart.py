@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -16,6 +15,7 @@ from paho.mqtt.properties import Properties
 from meters.telemetry.models import DeadLetter, Reading
 from tests.factories import MeterFactory
 from tests.services import require_mosquitto, require_postgres
+from tests.telemetry.background import wait_until
 from tests.telemetry.ingest_process import IngestProcess
 
 N = 300
@@ -33,15 +33,6 @@ def publisher(host: str, port: int) -> paho.Client:
     client.connect(host, port)
     client.loop_start()
     return client
-
-
-def wait_until(check: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return check()
 
 
 def forget_session(host: str, port: int, client_id: str) -> None:

@@ -1,0 +1,45 @@
+"""Alarm API payloads."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from meters.alarms.models import Alarm, Notification, NotificationChannel
+
+
+class AlarmSerializer(serializers.ModelSerializer):
+    """An alarm with its meter's code and who acknowledged or cleared it."""
+
+    meter_code = serializers.CharField(source="meter.code", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    cleared_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Alarm
+        fields = ["id", "kind", "source", "severity", "meter", "meter_code", "state", "message",
+                  "details", "first_seen_at", "last_seen_at", "count", "acknowledged_by",
+                  "acknowledged_at", "ack_comment", "cleared_at", "cleared_by"]
+        read_only_fields = fields
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    """Body of the acknowledge action."""
+
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class NotificationChannelSerializer(serializers.ModelSerializer):
+    """A channel; ``target`` is checked against ``kind`` by the model's clean()."""
+
+    class Meta:
+        model = NotificationChannel
+        fields = ["id", "name", "kind", "target", "min_severity", "max_per_hour", "enabled"]
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    """One delivery attempt (or test) on a channel."""
+
+    class Meta:
+        model = Notification
+        fields = ["id", "channel", "alarm", "sent_at", "ok", "suppressed", "detail"]
+        read_only_fields = fields

@@ -1,0 +1,117 @@
+"""Alarm API: list/filter alarms, acknowledge and clear; notification channels and tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from meters.alarms import selectors, services
+from meters.alarms.api.serializers import (
+    AcknowledgeSerializer,
+    AlarmSerializer,
+    NotificationChannelSerializer,
+    NotificationSerializer,
+)
+from meters.alarms.filtersets import AlarmFilterSet
+from meters.alarms.models import Alarm, Notification, NotificationChannel
+from meters.api.permissions import RolePermissions
+
+
+def _api_error(exc: DjangoValidationError) -> ValidationError:
+    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+
+
+class AlarmPermissions(RolePermissions):
+    """Reading needs ``view_alarm``; the actions need ``change_alarm`` (operators, admins)."""
+
+    perms_map = {**RolePermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
+
+
+@extend_schema(tags=["alarms"])
+class AlarmViewSet(viewsets.ReadOnlyModelViewSet):
+    """Alarms on the meters you may see; ``?meter=<code>&state=&severity=&kind=``."""
+
+    serializer_class = AlarmSerializer
+    permission_classes = [AlarmPermissions]
+    filterset_class = AlarmFilterSet
+    filter_backends = [DjangoFilterBackend]
+
+    def get_queryset(self) -> QuerySet[Alarm]:
+        return selectors.alarm_list(user=self.request.user)
+
+    @extend_schema(request=AcknowledgeSerializer, responses=AlarmSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, pk: Any = None) -> Response:
+        """Acknowledge an active alarm, with an optional comment."""
+        body = AcknowledgeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            alarm = services.alarm_acknowledge(alarm=self.get_object(), user=request.user,
+                                               comment=body.validated_data.get("comment", ""))
+        except DjangoValidationError as exc:
+            raise _api_error(exc) from exc
+        return Response(AlarmSerializer(alarm).data)
+
+    @extend_schema(request=None, responses=AlarmSerializer)
+    @action(detail=True, methods=["post"])
+    def clear(self, request: Request, pk: Any = None) -> Response:
+        """Clear an open alarm by hand."""
+        try:
+            alarm = services.alarm_clear(alarm=self.get_object(), user=request.user)
+        except DjangoValidationError as exc:
+            raise _api_error(exc) from exc
+        return Response(AlarmSerializer(alarm).data)
+
+
+@extend_schema(tags=["alarms"])
+class NotificationChannelViewSet(viewsets.ModelViewSet):
+    """E-mail and webhook channels; ``POST .../{id}/test/`` sends a test message now."""
+
+    serializer_class = NotificationChannelSerializer
+    permission_classes = [RolePermissions]
+
+    def get_queryset(self) -> QuerySet[NotificationChannel]:
+        return selectors.channel_list()
+
+    def perform_create(self, serializer: Any) -> None:
+        self._checked(NotificationChannel(**serializer.validated_data))
+        serializer.save()
+
+    def perform_update(self, serializer: Any) -> None:
+        channel = NotificationChannel(pk=serializer.instance.pk, **{
+            f: serializer.validated_data.get(f, getattr(serializer.instance, f))
+            for f in ("name", "kind", "target", "min_severity", "max_per_hour", "enabled")})
+        self._checked(channel)
+        serializer.save()
+
+    @staticmethod
+    def _checked(channel: NotificationChannel) -> None:
+        try:
+            channel.clean()
+        except DjangoValidationError as exc:
+            raise _api_error(exc) from exc
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"], url_path="test")
+    def send_test(self, request: Request, pk: Any = None) -> Response:
+        """Send a test notification now (not rate limited) and report the outcome."""
+        sent = services.notification_send(channel=self.get_object(), force=True)
+        return Response(NotificationSerializer(sent).data)
+
+
+@extend_schema(tags=["alarms"])
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The delivery log, newest first."""
+
+    serializer_class = NotificationSerializer
+    permission_classes = [RolePermissions]
+    queryset = Notification.objects.select_related("channel")

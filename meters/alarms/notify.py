@@ -1,0 +1,48 @@
+"""Delivering one notification: an e-mail or a webhook POST, each with a short timeout."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from django.core.mail import send_mail
+
+from meters.alarms.choices import ChannelKind
+from meters.alarms.models import Alarm, NotificationChannel
+
+WEBHOOK_TIMEOUT_S = 5.0
+
+
+def alarm_payload(alarm: Alarm | None) -> dict[str, Any]:
+    """The JSON a webhook receives (and the facts an e-mail states)."""
+    if alarm is None:
+        return {"test": True, "message": "KPM Fleet test notification"}
+    return {
+        "id": alarm.pk, "kind": alarm.kind, "severity": alarm.severity, "state": alarm.state,
+        "meter": alarm.meter.code, "message": alarm.message, "count": alarm.count,
+        "first_seen_at": alarm.first_seen_at.isoformat(),
+        "last_seen_at": alarm.last_seen_at.isoformat(), "details": alarm.details,
+    }
+
+
+def deliver(channel: NotificationChannel, alarm: Alarm | None) -> str:
+    """Send now; returns a short description, raises OSError/ValueError on failure."""
+    payload = alarm_payload(alarm)
+    if channel.kind == ChannelKind.EMAIL:
+        subject = ("[KPM Fleet] test notification" if alarm is None else
+                   f"[KPM Fleet] {alarm.get_severity_display()}: {alarm.get_kind_display()} "
+                   f"on {alarm.meter.code}")
+        send_mail(subject, json.dumps(payload, indent=2), None, [channel.target])
+        return f"mailed {channel.target}"
+    if not channel.target.startswith(("http://", "https://")):
+        raise ValueError(f"webhook target must be http(s): {channel.target!r}")
+    request = urllib.request.Request(  # noqa: S310 - scheme checked just above
+        channel.target, data=json.dumps(payload).encode(), method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "kpm-fleet"})
+    try:
+        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as response:  # noqa: S310
+            return f"HTTP {response.status}"
+    except urllib.error.HTTPError as exc:
+        raise OSError(f"webhook answered HTTP {exc.code}") from exc

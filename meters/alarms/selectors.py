@@ -1,0 +1,31 @@
+"""Alarm reads, scoped to the meters a user may see and joined for display."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from meters.alarms.choices import AlarmState, Severity
+from meters.alarms.models import Alarm, NotificationChannel
+from meters.selectors import meters_visible_to
+
+
+def alarm_list(*, user: Any) -> QuerySet[Alarm]:
+    """Alarms on meters ``user`` may see, with meter and people joined."""
+    return (Alarm.objects.filter(meter__in=meters_visible_to(user))
+            .select_related("meter", "acknowledged_by", "cleared_by"))
+
+
+def open_alarm_counts(alarms: QuerySet[Alarm]) -> dict[str, int]:
+    """Open alarms per severity (every severity present), in one query."""
+    rows = (alarms.exclude(state=AlarmState.CLEARED).order_by()
+            .values_list("severity").annotate(n=Count("id")))
+    counts = {s.value: 0 for s in Severity}
+    counts.update(dict(rows))
+    return counts
+
+
+def channel_list() -> QuerySet[NotificationChannel]:
+    """Every notification channel (admins and operators manage them)."""
+    return NotificationChannel.objects.all()
