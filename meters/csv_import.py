@@ -12,12 +12,13 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from kpm37.profile import profile_names
 from meters.models import Gateway, Meter
 from meters.rows import COLUMNS, REQUIRED_COLUMNS, MeterRow, parse_meter_row
 
+T = TypeVar("T")
 Progress = Callable[[str, int, int], None]
 CHUNK = 2000  # codes per IN (...) lookup: well under SQLite's variable limit
 BATCH = 1000
@@ -59,15 +60,19 @@ class ImportPlan:
 
 @dataclass(frozen=True)
 class ImportResult:
+    """What an import did: meters created, changed, and found already as the file says."""
+
     created: int
     updated: int
+    unchanged: int = 0
 
 
 def no_progress(stage: str, done: int, total: int) -> None:
     """Default progress callback: report nothing."""
 
 
-def chunks(items: list[str], size: int = CHUNK) -> Iterator[list[str]]:
+def chunks(items: list[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """``items`` in slices of ``size`` (for IN lookups and batched writes)."""
     for start in range(0, len(items), size):
         yield items[start:start + size]
 

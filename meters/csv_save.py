@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from typing import Any
+
 from django.db import IntegrityError, transaction
 
 from meters.csv_import import (
@@ -11,15 +14,17 @@ from meters.csv_import import (
     ImportResult,
     Progress,
     chunks,
-    existing_codes,
     no_progress,
 )
 from meters.models import Gateway, Label, Meter, Site, Tenant
 from meters.rows import MeterRow
 
+# The code never changes on update, so neither do the fields decoded from it.
 UPDATED_FIELDS = ["profile", "transport", "gateway", "address", "site", "tenant", "ct_ratio",
-                  "pt_ratio", "model", "communication", "production_year", "production_month",
-                  "serial"]
+                  "pt_ratio"]
+STATE_FIELDS = ["profile", "transport", "gateway_id", "address", "site_id", "tenant_id",
+                "ct_ratio", "pt_ratio"]
+THROUGH = Meter.labels.through
 
 
 class ImportRefused(Exception):
@@ -57,19 +62,39 @@ def _build(row: MeterRow, meter_id: int | None, ids: dict[str, dict[str, int]]) 
     return meter
 
 
+def _current_state(codes: list[str]) -> tuple[dict[str, tuple[int, tuple[Any, ...]]],
+                                               dict[int, set[int]]]:
+    """(id, field values) by code and label ids by meter id, for meters already stored."""
+    state: dict[str, tuple[int, tuple[Any, ...]]] = {}
+    for chunk in chunks(codes):
+        for code, meter_id, *values in Meter.objects.filter(code__in=chunk).values_list(
+                "code", "id", *STATE_FIELDS):
+            state[code] = (meter_id, tuple(values))
+    label_ids: dict[int, set[int]] = defaultdict(set)
+    for chunk in chunks([meter_id for meter_id, _ in state.values()]):
+        for meter_id, label_id in THROUGH.objects.filter(meter_id__in=chunk).values_list(
+                "meter_id", "label_id"):
+            label_ids[meter_id].add(label_id)
+    return state, label_ids
+
+
 def _save_labels(meters: list[Meter], rows: list[MeterRow], labels: dict[str, int],
-                 replaced: list[int]) -> None:
-    through = Meter.labels.through
-    for chunk in chunks(replaced):  # type: ignore[arg-type]
-        through.objects.filter(meter_id__in=chunk).delete()
-    links = [through(meter_id=meter.id, label_id=labels[name])
-             for meter, row in zip(meters, rows, strict=True) for name in row.labels]
-    through.objects.bulk_create(links, batch_size=BATCH * 2)
+                 current: dict[int, set[int]]) -> None:
+    """Replace the label links of meters whose labels differ from the file's."""
+    wanted = {meter.id: {labels[name] for name in row.labels}
+              for meter, row in zip(meters, rows, strict=True)}
+    stale = [meter_id for meter_id in current if wanted.get(meter_id) != current[meter_id]]
+    for chunk in chunks(stale):
+        THROUGH.objects.filter(meter_id__in=chunk).delete()
+    links = [THROUGH(meter_id=meter_id, label_id=label_id)
+             for meter_id, label_ids in wanted.items()
+             if label_ids != current.get(meter_id, set()) for label_id in label_ids]
+    THROUGH.objects.bulk_create(links, batch_size=BATCH * 2)
 
 
 @transaction.atomic
 def meter_import_apply(*, plan: ImportPlan, progress: Progress = no_progress) -> ImportResult:
-    """Save a validated plan: update known meters, create new ones, all or nothing."""
+    """Save a validated plan: update changed meters, create new ones, all or nothing."""
     if not plan.ok:
         raise ImportRefused(plan.problems)
     rows = [row for _, row in plan.rows]
@@ -78,26 +103,31 @@ def meter_import_apply(*, plan: ImportPlan, progress: Progress = no_progress) ->
            "gateway": dict(Gateway.objects.filter(name__in={r.gateway for r in rows})
                            .values_list("name", "id"))}
     labels = _ensure_named(Label, {name for row in rows for name in row.labels})
-    known = existing_codes([row.code for row in rows])
-    meters = [_build(row, known.get(row.code), ids) for row in rows]
+    state, current_labels = _current_state([row.code for row in rows])
+    meters = [_build(row, state[row.code][0] if row.code in state else None, ids)
+              for row in rows]
+    changed = [m for m in meters if m.id is not None and _values(m) != state[m.code][1]]
     try:
-        _write(meters, progress)
+        _write(changed, [m for m in meters if m.id is None], progress)
     except IntegrityError as exc:  # someone changed the inventory since validation
         raise ImportRefused([ImportProblem(0, "", f"the inventory changed meanwhile: {exc}")]
                             ) from exc
-    _save_labels(meters, rows, labels, list(known.values()))
+    _save_labels(meters, rows, labels, current_labels)
     progress("save", len(meters), len(meters))
-    return ImportResult(created=len(meters) - len(known), updated=len(known))
+    return ImportResult(created=len(meters) - len(state), updated=len(changed),
+                        unchanged=len(state) - len(changed))
 
 
-def _write(meters: list[Meter], progress: Progress) -> None:
+def _values(meter: Meter) -> tuple[Any, ...]:
+    return tuple(getattr(meter, name) for name in STATE_FIELDS)
+
+
+def _write(updates: list[Meter], creates: list[Meter], progress: Progress) -> None:
     # Updates first: a meter moving off an address frees it for a new meter in the same file.
-    updates = [m for m in meters if m.id is not None]
-    creates = [m for m in meters if m.id is None]
+    total = len(updates) + len(creates)
     for start in range(0, len(updates), BATCH):
-        with transaction.atomic():
-            Meter.objects.bulk_update(updates[start:start + BATCH], UPDATED_FIELDS)
-        progress("save", start, len(meters))
+        Meter.objects.bulk_update(updates[start:start + BATCH], UPDATED_FIELDS)
+        progress("save", start, total)
     for start in range(0, len(creates), BATCH):
         Meter.objects.bulk_create(creates[start:start + BATCH])
-        progress("save", len(updates) + start, len(meters))
+        progress("save", len(updates) + start, total)

@@ -99,3 +99,18 @@ def test_ten_thousand_rows_import_in_bounded_queries(django_assert_max_num_queri
     assert Site.objects.filter(name__in=[*(f"Site {n}" for n in range(7)), "S"]).count() == 8
     assert Tenant.objects.filter(name__startswith="Tenant ").count() == 500
     assert Label.objects.get(name="all").meters.count() == 10_000 - 120
+
+
+def test_reimporting_the_same_file_changes_nothing_and_label_edits_apply() -> None:
+    GatewayFactory(name="bus-a")
+    data = csv_of(f"{meter_code(1)},kpm37,modbus,bus-a,1,S,T,a;b,1,1",
+                  f"{meter_code(2)},kpm37,modbus,bus-a,2,S,T,a,1,1")
+    meter_import_apply(plan=meter_import_validate(data=data))
+    again = meter_import_apply(plan=meter_import_validate(data=data))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    edited = csv_of(f"{meter_code(1)},kpm37,modbus,bus-a,1,S,T,b,1,1",
+                    f"{meter_code(2)},kpm37,modbus,bus-a,2,S,T,a,1,1")
+    meter_import_apply(plan=meter_import_validate(data=edited))
+    labels = {m.code: sorted(m.labels.values_list("name", flat=True))
+              for m in Meter.objects.all()}
+    assert labels == {meter_code(1): ["b"], meter_code(2): ["a"]}

@@ -62,7 +62,8 @@ class Command(BaseCommand):
         except ImportRefused as exc:
             self._fail(exc.problems)
         self.stdout.write(self.style.SUCCESS(
-            f"imported: {result.created} created, {result.updated} updated "
+            f"imported: {result.created} created, {result.updated} updated, "
+            f"{result.unchanged} unchanged "
             f"in {time.monotonic() - started:.1f} s"))
 
     def _fail(self, problems: list[Any]) -> None:
