@@ -60,7 +60,7 @@ def test_command_line_broker_serves_until_interrupted() -> None:
             stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL)
         assert proc.stderr is not None
         try:
-            async with asyncio.timeout(20):
+            async with asyncio.timeout(30):
                 line = ""
                 while "listening on" not in line:
                     line = (await proc.stderr.readline()).decode()
@@ -70,8 +70,9 @@ def test_command_line_broker_serves_until_interrupted() -> None:
             await link.connect()
             await link.close()
             proc.send_signal(signal.SIGINT)
-            async with asyncio.timeout(20):
-                assert await proc.wait() == 0
+            async with asyncio.timeout(30):
+                rest = await proc.stderr.read()
+                assert await proc.wait() == 0, rest.decode()[-2000:]
         finally:
             if proc.returncode is None:
                 proc.kill()
