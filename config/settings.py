@@ -151,13 +151,14 @@ SPECTACULAR_SETTINGS = {
 _SPOOL = VAR_DIR / "celery-spool"
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (_SPOOL / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_SPOOL / "out"),
         "data_folder_out": str(_SPOOL / "out"),
         "data_folder_processed": str(_SPOOL / "processed"),
         "store_processed": False,
+        "control_folder": str(_SPOOL / "control"),
     }
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_ACKS_LATE = True
