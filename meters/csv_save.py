@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from meters.bulk_update import update_meters
 from meters.csv_import import (
     BATCH,
     ImportPlan,
@@ -19,9 +20,6 @@ from meters.csv_import import (
 from meters.models import Gateway, Label, Meter, Site, Tenant
 from meters.rows import MeterRow
 
-# The code never changes on update, so neither do the fields decoded from it.
-UPDATED_FIELDS = ["profile", "transport", "gateway", "address", "site", "tenant", "ct_ratio",
-                  "pt_ratio"]
 STATE_FIELDS = ["profile", "transport", "gateway_id", "address", "site_id", "tenant_id",
                 "ct_ratio", "pt_ratio"]
 THROUGH = Meter.labels.through
@@ -109,8 +107,8 @@ def meter_import_apply(*, plan: ImportPlan, progress: Progress = no_progress) ->
     changed = [m for m in meters if m.id is not None and _values(m) != state[m.code][1]]
     try:
         _write(changed, [m for m in meters if m.id is None], progress)
-    except IntegrityError as exc:  # someone changed the inventory since validation
-        raise ImportRefused([ImportProblem(0, "", f"the inventory changed meanwhile: {exc}")]
+    except IntegrityError as exc:  # e.g. two meters swapping addresses, or a concurrent edit
+        raise ImportRefused([ImportProblem(0, "", f"the database refused the change: {exc}")]
                             ) from exc
     _save_labels(meters, rows, labels, current_labels)
     progress("save", len(meters), len(meters))
@@ -126,7 +124,7 @@ def _write(updates: list[Meter], creates: list[Meter], progress: Progress) -> No
     # Updates first: a meter moving off an address frees it for a new meter in the same file.
     total = len(updates) + len(creates)
     for start in range(0, len(updates), BATCH):
-        Meter.objects.bulk_update(updates[start:start + BATCH], UPDATED_FIELDS)
+        update_meters(updates[start:start + BATCH])
         progress("save", start, total)
     for start in range(0, len(creates), BATCH):
         Meter.objects.bulk_create(creates[start:start + BATCH])
