@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from meters.alarms.choices import Severity
 from meters.alarms.models import Alarm, Notification, NotificationChannel
 
 
@@ -28,8 +30,19 @@ class AcknowledgeSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
+@extend_schema_field({"type": "string", "enum": Severity.values,
+                      "description": "lowest severity announced"})
+class MinSeverityField(serializers.ChoiceField):
+    """Severity choice documented inline, so the schema has one enum named Severity."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(choices=Severity.choices, **kwargs)  # type: ignore[arg-type]
+
+
 class NotificationChannelSerializer(serializers.ModelSerializer):
     """A channel; ``target`` is checked against ``kind`` by the model's clean()."""
+
+    min_severity = MinSeverityField(required=False, default=Severity.MAJOR)
 
     class Meta:
         model = NotificationChannel

@@ -1,3 +1,19 @@
-"""API routes of meters.telemetry."""
+"""API routes of meters.telemetry: readings per meter, dead letters, unregistered meters."""
 
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from meters.telemetry.api import views
+
+app_name = "telemetry-api"
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("dead-letters", views.DeadLetterViewSet, basename="dead-letter")
+router.register("unregistered-meters", views.UnregisteredMeterViewSet, basename="unregistered")
+
+urlpatterns = [
+    path("meters/<int:meter_pk>/readings/", views.ReadingListView.as_view(),
+         name="meter-readings"),
+    *router.urls,
+]

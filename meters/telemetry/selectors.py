@@ -1,0 +1,71 @@
+"""Telemetry reads: history, latest state, dead letters, unregistered meters, the fleet board."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from kpm37.quantities import QUANTITIES
+from meters.alarms.selectors import alarm_list, open_alarm_counts
+from meters.models import Meter
+from meters.selectors import meter_status_counts, meters_visible_to
+from meters.telemetry.models import DeadLetter, LatestState, Reading, UnregisteredMeter
+
+
+def reading_list(*, meter: Meter) -> QuerySet[Reading]:
+    """A meter's history, newest first (the (meter, time) index serves it)."""
+    return Reading.objects.filter(meter=meter).order_by("-time")
+
+
+def latest_of(meter: Meter) -> dict[str, dict[str, Any]]:
+    """Every quantity the meter last reported, each with its own time (empty if never)."""
+    state = LatestState.objects.filter(meter=meter).values_list("values", flat=True).first()
+    return dict(state or {})
+
+
+def live_panel(meter: Meter) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The latest state grouped by kind for the live panel: [(kind, [{name, label, ...}])]."""
+    latest = latest_of(meter)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for name, held in latest.items():
+        quantity = QUANTITIES.get(name)
+        kind = quantity.kind if quantity else "other"
+        groups.setdefault(kind, []).append({
+            "name": name, "label": quantity.label if quantity else name,
+            "unit": quantity.unit if quantity else "", **held})
+    order = ["measurement", "energy", "demand", "temperature", "harmonic", "state", "other"]
+    return [(k, sorted(groups[k], key=lambda q: q["name"])) for k in order if k in groups]
+
+
+def dead_letter_list() -> QuerySet[DeadLetter]:
+    """Dead letters, newest first."""
+    return DeadLetter.objects.all()
+
+
+def dead_letter_counts() -> dict[str, int]:
+    """Dead letters per kind, in one query."""
+    return dict(DeadLetter.objects.order_by().values_list("kind").annotate(n=Count("id")))
+
+
+def unregistered_list(*, include_adopted: bool = False) -> QuerySet[UnregisteredMeter]:
+    """Codes that sent data without being in the inventory."""
+    rows = UnregisteredMeter.objects.select_related("adopted_meter")
+    return rows if include_adopted else rows.filter(adopted_meter__isnull=True)
+
+
+def fleet_board(*, user: Any) -> dict[str, Any]:
+    """Counts for the live board: meters by status, open alarms by severity, per gateway."""
+    meters = meters_visible_to(user)
+    per_gateway = (meters.filter(gateway__isnull=False).order_by("gateway__name")
+                   .values("gateway__name", "status").annotate(n=Count("id")))
+    gateways: dict[str, dict[str, int]] = {}
+    for row in per_gateway:
+        gateways.setdefault(row["gateway__name"], {})[row["status"]] = row["n"]
+    return {
+        "status": meter_status_counts(meters),
+        "severity": open_alarm_counts(alarm_list(user=user)),
+        "gateways": gateways,
+        "dead_letters": DeadLetter.objects.count(),
+        "unregistered": unregistered_list().count(),
+    }
