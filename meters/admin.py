@@ -44,7 +44,9 @@ class GatewayAdmin(admin.ModelAdmin):
     list_select_related = ["site"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Gateway]:
-        return super().get_queryset(request).annotate(meter_count=Count("meters"))
+        # Annotating drops the model's default ordering; keep lists and autocomplete stable.
+        return (super().get_queryset(request).annotate(meter_count=Count("meters"))
+                .order_by("name"))
 
     @admin.display(ordering="meter_count", description="Meters")
     def meter_count(self, gateway: Any) -> int:
