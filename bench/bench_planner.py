@@ -1,67 +1,134 @@
-"""The planner's merged frames against naive one-register-per-frame reads, on the bus.
+"""The planner on paper: frames and air time against a naive plan, and planning speed.
 
-Both plans read the same quantities from one simulated meter behind a simulated Modbus TCP
-gateway at 9600 baud (11-bit characters, 100 ms frame gap kept by the master), over a real
-socket. Printed: frames, bus time the simulator measured, wall time, and the ratios naive/planned,
-beside the planner's own air-time estimate for the same frames.
+No sockets: everything here is the planner's own arithmetic (PROTOCOL.md air time at 9600 baud,
+11-bit characters, 100 ms frame gap, 5 ms turnaround). Printed:
+
+  1. full-profile reads and writes: frames and air time, planned vs one register per frame;
+  2. planning speed for 10,000 meters (a billing read plan and a drift write plan each):
+     plans/s, and how many 9600-baud buses one core's planner could keep busy.
+
+The naive write plan is a lower bound for a naive master: the KPM37 profile does not require
+the password in the same frame, so one frame per register is legal. ``--quick`` (or
+BENCH_QUICK=1) plans 200 meters instead of 10,000.
 """
 
 from __future__ import annotations
 
-import asyncio
+import os
+import sys
 import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from kpm37.modbus.transports import ModbusTcpTransport
-from kpm37.planner import ReadFrame, plan_airtime, plan_reads
-from kpm37.profile import Profile, load_profile
-from kpm37.simulator.codes import modbus_meter_code
-from kpm37.simulator.gateway import start_gateway
-from kpm37.simulator.meter import SimMeter
+# Runnable as `python bench/bench_planner.py` from anywhere: the project root goes on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kpm37.planner import ReadFrame, WriteFrame, plan_airtime, plan_reads, plan_writes
+from kpm37.profile import load_profile
+
+PROFILE = load_profile("kpm37")
 BAUD = 9600
-FRAME_GAP_S = 0.1
-GROUPS = ("measurement", "energy", "demand")
+TURNAROUND = 0.005
+BILLING_GROUPS = ("history", "energy", "measurement")
+PASSWORD = 6666  # the KPM37's factory password
 
 
-def naive_frames(profile: Profile, names: list[str]) -> list[ReadFrame]:
-    """One frame per quantity, as a master that knows nothing of the register layout reads."""
-    return [ReadFrame(reg.table, reg.address, reg.words, (reg.name,))
-            for reg in (profile.register(name) for name in names)]
+def air(frames: Sequence[ReadFrame | WriteFrame]) -> float:
+    """Seconds on a 9600-baud bus, 100 ms gap after each frame."""
+    return plan_airtime(frames, BAUD, turnaround=TURNAROUND)
 
 
-async def run_plan(frames: list[ReadFrame], profile: Profile) -> tuple[float, float]:
-    """(bus seconds measured by the simulator, wall seconds) to read ``frames`` once."""
-    meter = SimMeter(profile, code=modbus_meter_code(0, 1, 1), address=1)
-    host, port, gateway = await start_gateway([meter], baud=BAUD)
-    transport = ModbusTcpTransport(host, port, timeout=5.0)
-    started = time.monotonic()
-    try:
-        for frame in frames:
-            await transport.read_registers(1, frame.start, frame.count)
-            await asyncio.sleep(FRAME_GAP_S)  # the manual's minimum silence between frames
-        return gateway.busy_seconds, time.monotonic() - started
-    finally:
-        await transport.close()
-        await gateway.stop()
+def naive_reads(names: Sequence[str]) -> list[ReadFrame]:
+    """One read per register."""
+    regs = [PROFILE.register(n) for n in names]
+    return [ReadFrame(r.table, r.address, r.words, (r.name,)) for r in regs]
 
 
-def main() -> None:
-    profile = load_profile("kpm37")
-    names = [reg.name for group in GROUPS for reg in profile.by_group(group)
-             if reg.readable and reg.table == "holding"]
-    plans = {"planned": plan_reads(profile, names), "naive": naive_frames(profile, names)}
-    print(f"reading {len(names)} quantities ({', '.join(GROUPS)}) at {BAUD} baud")
-    figures = {}
-    for label, frames in plans.items():
-        bus, wall = asyncio.run(run_plan(frames, profile))
-        estimate = plan_airtime(frames, BAUD, frame_gap=FRAME_GAP_S)
-        figures[label] = (len(frames), bus, wall)
-        print(f"  {label:8} {len(frames):4d} frames  bus {bus:6.2f} s  wall {wall:6.2f} s  "
-              f"(planner's estimate incl. gaps {estimate:6.2f} s)")
-    (pf, pb, pw), (nf, nb, nw) = figures["planned"], figures["naive"]
-    print(f"  naive/planned: frames x{nf / pf:.1f}, bus time x{nb / pb:.1f}, "
-          f"wall time x{nw / pw:.1f}")
+def naive_writes(values: dict[str, Any]) -> list[WriteFrame]:
+    """One write per register, cut from the planner's own (already encoded) frames."""
+    out = []
+    for frame in plan_writes(PROFILE, values):
+        offset = 0
+        for name in frame.names:
+            reg = PROFILE.register(name)
+            words = frame.words[offset:offset + reg.words]
+            out.append(WriteFrame(frame.table, reg.address, words, (name,)))
+            offset += reg.words
+    return out
+
+
+def full_parameters() -> dict[str, Any]:
+    """Every settable parameter at its default, with the password that unlocks them."""
+    values: dict[str, Any] = {r.name: r.default for r in PROFILE.parameters()}
+    if PROFILE.password_register:
+        values[PROFILE.password_register] = PASSWORD
+    return values
+
+
+def compare(label: str, planned: Sequence[ReadFrame | WriteFrame],
+            naive: Sequence[ReadFrame | WriteFrame]) -> float:
+    """Print one row of the planned/naive table; returns the air-time ratio."""
+    ratio = air(naive) / air(planned)
+    print(f"  {label:22} {len(planned):5d} {air(planned):9.2f} s {len(naive):6d} "
+          f"{air(naive):9.2f} s   x{len(naive) / len(planned):6.1f}  x{ratio:5.1f}")
+    return ratio
+
+
+def frames_table() -> tuple[float, float]:
+    """Section 1; returns the (read, write) air-time ratios naive/planned."""
+    readable = [r.name for r in PROFILE.registers if r.readable]
+    values = full_parameters()
+    print(f"1. full profile at {BAUD} baud: {len(readable)} readable registers, "
+          f"{len(values)} parameters to write")
+    print(f"  {'':22} {'frames':>5} {'air time':>11} {'naive':>6} {'air time':>11}"
+          f"   {'frames':>7} {'time':>6}")
+    reads = compare("read everything", plan_reads(PROFILE, readable), naive_reads(readable))
+    writes = compare("write every parameter", plan_writes(PROFILE, values), naive_writes(values))
+    billing = [r.name for g in BILLING_GROUPS for r in PROFILE.by_group(g) if r.readable]
+    compare("billing collection", plan_reads(PROFILE, billing), naive_reads(billing))
+    return reads, writes
+
+
+def drift(index: int) -> dict[str, Any]:
+    """A small, meter-specific drift to correct: the kind of write a rollout plans."""
+    params = [r for r in PROFILE.by_group("parameter")
+              if r.writable and r.default is not None and r.name != PROFILE.password_register]
+    chosen = [params[(index + k) % len(params)] for k in range(3)]
+    values: dict[str, Any] = {r.name: r.default for r in chosen}
+    if PROFILE.password_register:
+        values[PROFILE.password_register] = PASSWORD
+    return values
+
+
+def planning_speed(meters: int) -> tuple[float, float]:
+    """Section 2; returns (plans per second, buses one core could feed)."""
+    billing = [r.name for g in BILLING_GROUPS for r in PROFILE.by_group(g) if r.readable]
+    drifts = [drift(i) for i in range(meters)]
+    bus_seconds = 0.0
+    started = time.perf_counter()
+    for values in drifts:
+        reads = plan_reads(PROFILE, billing)
+        writes = plan_writes(PROFILE, values)
+        bus_seconds += air(reads) + air(writes)
+    elapsed = time.perf_counter() - started
+    plans_per_s = 2 * meters / elapsed
+    print(f"2. planning {meters} meters (billing read plan + 3-parameter drift write plan each)")
+    print(f"  {elapsed:.2f} s on one core = {plans_per_s:,.0f} plans/s; "
+          f"the plans take {bus_seconds:,.0f} s of 9600-baud bus time")
+    feeds = bus_seconds / elapsed
+    print(f"  bus time / planning time = x{feeds:,.0f} (9600-baud buses one core keeps fed)")
+    return plans_per_s, feeds
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv or os.environ.get("BENCH_QUICK") == "1"
+    reads, writes = frames_table()
+    plans_per_s, feeds = planning_speed(200 if quick else 10_000)
+    print(f"summary: planned reads x{reads:.1f} and writes x{writes:.1f} less air time than "
+          f"naive; {plans_per_s:,.0f} plans/s, enough for {feeds:,.0f} buses per core")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

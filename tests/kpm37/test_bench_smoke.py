@@ -1,0 +1,54 @@
+"""Each device-layer benchmark runs in its quick mode, exits 0 and prints its figures.
+
+No timing is asserted (the CPU is shared); the figures' lines must be there with numbers in
+them, and the work they measure must have been done in full (every value decoded).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NUMBER = r"[\d,]+(?:\.\d+)?"
+
+EXPECTED = {
+    "bench_bus.py": [
+        # 2 meters x 57 measurement quantities, all decoded through the scheduler
+        r"\(a\) 2 meters x 2 frames at 38400 baud, 114 values decoded",
+        rf"efficiency = limit/measured = {NUMBER}",
+        rf"\(b\) naive +57 frames +measured +{NUMBER} s",
+        rf"naive/planned: frames x28\.5, measured time x{NUMBER}",
+        rf"\(c\) 2 gateway\(s\) .* throughput vs 1 gateway x{NUMBER}",
+        rf"\(d\) 3 relay commands .* one frame .* = {NUMBER} ms",
+        rf"latency median {NUMBER} ms = x{NUMBER} frame, max {NUMBER} ms",
+        rf"^summary: bus efficiency {NUMBER} of the physical limit",
+    ],
+    "bench_planner.py": [
+        rf"read everything +18 +{NUMBER} s +1044 +{NUMBER} s",
+        rf"write every parameter +11 +{NUMBER} s",
+        rf"planning 200 meters .*\n.* = {NUMBER} plans/s",
+        rf"^summary: planned reads x{NUMBER} and writes x{NUMBER}",
+    ],
+    "bench_codec.py": [
+        rf"struct floor +238 values/pass +{NUMBER} values/s",
+        rf"codec\.decode +237 values/pass +{NUMBER} values/s +x{NUMBER} of the floor",
+        rf"decode_block +237 values/pass +{NUMBER} values/s +x{NUMBER} of the floor",
+        rf"^summary: decode_block is x{NUMBER} slower than struct\.unpack",
+    ],
+}
+
+
+@pytest.mark.parametrize("script", sorted(EXPECTED))
+def test_benchmark_quick_mode_prints_its_figures(script: str) -> None:
+    env = {**os.environ, "BENCH_QUICK": "1", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / script)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=90, check=False)
+    assert result.returncode == 0, result.stderr
+    for pattern in EXPECTED[script]:
+        assert re.search(pattern, result.stdout, re.MULTILINE), (pattern, result.stdout)
