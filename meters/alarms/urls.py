@@ -1,6 +1,12 @@
 """Page routes of meters.alarms."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from meters.alarms import views
 
 app_name = "alarms"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.alarm_list, name="list"),
+    path("<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("<int:pk>/clear/", views.clear, name="clear"),
+]

@@ -59,13 +59,15 @@ def fleet_board(*, user: Any) -> dict[str, Any]:
     meters = meters_visible_to(user)
     per_gateway = (meters.filter(gateway__isnull=False).order_by("gateway__name")
                    .values("gateway__name", "status").annotate(n=Count("id")))
-    gateways: dict[str, dict[str, int]] = {}
+    gateways: dict[str, dict[str, Any]] = {}
     for row in per_gateway:
-        gateways.setdefault(row["gateway__name"], {})[row["status"]] = row["n"]
+        entry = gateways.setdefault(row["gateway__name"], {
+            "name": row["gateway__name"], "online": 0, "offline": 0, "never_seen": 0})
+        entry[row["status"].replace("-", "_")] = row["n"]
     return {
         "status": meter_status_counts(meters),
         "severity": open_alarm_counts(alarm_list(user=user)),
-        "gateways": gateways,
+        "gateways": list(gateways.values()),
         "dead_letters": DeadLetter.objects.count(),
         "unregistered": unregistered_list().count(),
     }

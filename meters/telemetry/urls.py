@@ -1,6 +1,15 @@
 """Page routes of meters.telemetry."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from meters.telemetry import views
 
 app_name = "telemetry"
-urlpatterns: list = []
+urlpatterns = [
+    path("board/", views.board, name="board"),
+    path("meters/<int:pk>/live/", views.live, name="live"),
+    path("meters/<int:pk>/history/", views.history, name="history"),
+    path("dead-letters/", views.dead_letters, name="dead-letters"),
+    path("unregistered/", views.unregistered, name="unregistered"),
+    path("unregistered/<int:pk>/adopt/", views.adopt, name="adopt"),
+]

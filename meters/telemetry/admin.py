@@ -1,0 +1,54 @@
+"""Admin for telemetry: history, latest state, dead letters, unregistered meters, poll state."""
+
+from django.contrib import admin
+
+from meters.telemetry.models import (
+    DeadLetter,
+    GatewayClaim,
+    LatestState,
+    PollState,
+    Reading,
+    UnregisteredMeter,
+)
+
+
+@admin.register(Reading)
+class ReadingAdmin(admin.ModelAdmin):
+    list_display = ["meter", "source", "time", "received_at"]
+    list_filter = ["source"]
+    search_fields = ["meter__code"]
+    raw_id_fields = ["meter"]
+    date_hierarchy = "time"
+
+
+@admin.register(LatestState)
+class LatestStateAdmin(admin.ModelAdmin):
+    list_display = ["meter", "updated_at"]
+    search_fields = ["meter__code"]
+    raw_id_fields = ["meter"]
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "kind", "topic", "meter_code", "reason"]
+    list_filter = ["kind", "topic"]
+    search_fields = ["meter_code", "reason"]
+    readonly_fields = ["payload_text"]
+
+
+@admin.register(UnregisteredMeter)
+class UnregisteredMeterAdmin(admin.ModelAdmin):
+    list_display = ["code", "first_seen_at", "last_seen_at", "message_count", "adopted_meter"]
+    search_fields = ["code"]
+    raw_id_fields = ["adopted_meter"]
+
+
+@admin.register(PollState)
+class PollStateAdmin(admin.ModelAdmin):
+    list_display = ["meter", "next_poll_at", "last_ok_at", "last_error"]
+    raw_id_fields = ["meter"]
+
+
+@admin.register(GatewayClaim)
+class GatewayClaimAdmin(admin.ModelAdmin):
+    list_display = ["gateway", "busy_until"]

@@ -1,0 +1,95 @@
+"""Telemetry pages: live board, a meter's live panel and history chart, dead letters and
+unregistered meters (with adoption). Views stay thin: selectors read, services write."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from kpm37.quantities import QUANTITIES
+from meters.access import role_required
+from meters.htmx import template_for
+from meters.models import Site, Tenant
+from meters.selectors import meters_visible_to
+from meters.telemetry import selectors, services
+from meters.telemetry.filtersets import DeadLetterFilterSet, ReadingFilterSet
+from meters.telemetry.models import UnregisteredMeter
+
+BOARD_REFRESH_S = 5
+CHART_POINTS = 500
+DEFAULT_CHART = ["voltage_a", "voltage_b", "voltage_c"]
+
+
+@role_required()
+@vary_on_headers("HX-Request")
+def board(request: HttpRequest) -> HttpResponse:
+    """Fleet counts by status, open alarms by severity, meters per gateway; polled by HTMX."""
+    context = {"board": selectors.fleet_board(user=request.user), "refresh_s": BOARD_REFRESH_S}
+    return render(request, template_for(request, "telemetry/board.html", "board"), context)
+
+
+@role_required()
+def live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live panel fragment of a meter page: every latest quantity with its time."""
+    meter = get_object_or_404(meters_visible_to(request.user), pk=pk)
+    return render(request, "telemetry/live.html", {"meter": meter,
+                                                   "groups": selectors.live_panel(meter)})
+
+
+@role_required()
+def history(request: HttpRequest, pk: int) -> HttpResponse:
+    """A Chart.js chart of chosen quantities over a time range (?quantity=&since=&until=)."""
+    meter = get_object_or_404(meters_visible_to(request.user), pk=pk)
+    query = request.GET.copy()
+    if not query.getlist("quantity"):
+        query.setlist("quantity", DEFAULT_CHART)
+    filterset = ReadingFilterSet(query, queryset=selectors.reading_list(meter=meter))
+    names = [n for n in query.getlist("quantity") if n in QUANTITIES]
+    rows = list(filterset.qs[:CHART_POINTS]) if filterset.is_valid() else []
+    series = {n: [{"x": r.time.isoformat(), "y": r.values[n]} for r in reversed(rows)
+                  if n in r.values] for n in names}
+    return render(request, "telemetry/history.html", {
+        "meter": meter, "filterset": filterset, "series_json": json.dumps(series),
+        "quantities": sorted(QUANTITIES), "chosen": names, "points": len(rows)})
+
+
+@role_required(fleet_wide=True)
+def dead_letters(request: HttpRequest) -> HttpResponse:
+    """Messages ingest refused, with reason and raw payload, counted per kind."""
+    filterset = DeadLetterFilterSet(request.GET, queryset=selectors.dead_letter_list())
+    letters = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    page = Paginator(letters, 50).get_page(request.GET.get("page"))
+    return render(request, "telemetry/dead_letters.html", {
+        "filterset": filterset, "page": page, "counts": selectors.dead_letter_counts()})
+
+
+@role_required(fleet_wide=True)
+def unregistered(request: HttpRequest) -> HttpResponse:
+    """Codes heard from but not in the inventory; operators adopt them from here."""
+    return render(request, "telemetry/unregistered.html", {
+        "rows": selectors.unregistered_list(), "sites": Site.objects.all(),
+        "tenants": Tenant.objects.all(),
+        "can_adopt": request.user.has_perm("meters.add_meter")})
+
+
+@require_POST
+@role_required(fleet_wide=True, permission="meters.add_meter")
+def adopt(request: HttpRequest, pk: int) -> HttpResponse:
+    """Create the MQTT meter for an unregistered code (the page's adopt form)."""
+    row = get_object_or_404(UnregisteredMeter, pk=pk, adopted_meter__isnull=True)
+    site = Site.objects.filter(pk=request.POST.get("site") or None).first()
+    tenant = Tenant.objects.filter(pk=request.POST.get("tenant") or None).first()
+    try:
+        meter = services.unregistered_adopt(unregistered=row, site=site, tenant=tenant)
+    except ValidationError as exc:
+        messages.error(request, f"{row.code}: {'; '.join(exc.messages)}")
+        return redirect("telemetry:unregistered")
+    messages.success(request, f"{meter.code} adopted as an MQTT meter")
+    return redirect("telemetry:unregistered")
