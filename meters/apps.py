@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
 
 def _sync_roles_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
-    # Other apps add models (and so permissions) later; reapply the role table after each migrate.
-    from meters.roles import sync_roles
+    # post_migrate fires once per app, in app order, each time after that app's permissions are
+    # created; syncing at the last one grants permissions of apps migrated after this one too.
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if with_models and sender.label == with_models[-1].label:
+        from meters.roles import sync_roles
 
-    sync_roles()
+        sync_roles()
 
 
 class MetersConfig(AppConfig):
@@ -20,5 +23,4 @@ class MetersConfig(AppConfig):
     name = "meters"
 
     def ready(self) -> None:
-        # No sender filter: permissions of apps migrated after this one must be granted too.
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="meters.sync_roles")
