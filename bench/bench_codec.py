@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kpm37 import codec
-from kpm37.planner import ReadFrame, plan_reads
+from kpm37.planner import ReadFrame, plan_airtime, plan_reads
 from kpm37.profile import load_profile
 from kpm37.simulator.codes import modbus_meter_code
 from kpm37.simulator.meter import SimMeter
@@ -97,6 +97,10 @@ def main() -> int:
         print(f"  {label:13} {values:4d} values/pass  {rates[label]:12,.0f} values/s  "
               f"x{rates[label] / rates['struct floor']:.3f} of the floor")
     floor = rates["struct floor"]
+    frames = [f for f, _ in blocks]
+    on_bus = sum(len(f.names) for f in frames) / plan_airtime(frames, 9600, turnaround=0.005)
+    print(f"  one 9600-baud bus delivers {on_bus:,.0f} values/s: decode_block keeps up with "
+          f"x{rates['decode_block'] / on_bus:,.0f} such buses per core")
     slowdown = floor / rates["decode_block"]
     print(f"summary: decode_block is x{slowdown:.1f} slower than struct.unpack "
           f"({rates['decode_block']:,.0f} values/s); codec.decode per register "
