@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STOP_GRACE_S = 10.0
+STOP_GRACE_S = 20.0  # a Celery worker's warm shutdown alone takes 6-10 s here
 PR_SET_PDEATHSIG = 1
 
 
