@@ -22,6 +22,9 @@ _INT_RANGES = {"u16": (0, 0xFFFF), "s16": (-0x8000, 0x7FFF), "u32": (0, 0xFFFFFF
                "s32": (-0x80000000, 0x7FFFFFFF)}
 
 
+FLOAT32_MAX = 3.4028234663852886e38  # largest finite IEEE 754 single
+
+
 def validate(reg: Register, value: Any, *, check_access: bool = True) -> None:
     """Raise ValueOutOfRange(field=reg.name) unless ``value`` may be written to ``reg``."""
     if check_access and not reg.writable:
@@ -48,8 +51,8 @@ def decode_block(profile: Profile, table: str, start: int,
     """Decode every readable register lying fully inside ``words`` read from ``start``."""
     end = start + len(words)
     out: dict[str, Value] = {}
-    for reg in profile.registers:
-        if reg.table == table and reg.readable and start <= reg.address and reg.end <= end:
+    for reg in profile.registers_within(table, start, end):
+        if reg.readable:
             offset = reg.address - start
             out[reg.name] = decode(reg, words[offset:offset + reg.words])
     return out
@@ -85,7 +88,7 @@ def _check_int(reg: Register, value: Any) -> None:
 
 def _check_float(reg: Register, value: Any) -> None:
     _check_number(reg, value)
-    if abs(value / reg.scale) > 3.4e38:
+    if abs(value / reg.scale) > FLOAT32_MAX:
         raise ValueOutOfRange(reg.name, f"{value!r} does not fit a float32 register")
 
 

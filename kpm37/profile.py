@@ -8,6 +8,7 @@ never later on the wire. Codec, planner and simulator read only :class:`Profile`
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections.abc import Mapping
@@ -109,6 +110,9 @@ class Profile:
         self.max_coils = max_coils
         self._by_name = {r.name: r for r in self.registers}
         self._by_start = {(r.table, r.address): r for r in self.registers}
+        # Per-table address index: decoding a read frame bisects instead of scanning ~1,000.
+        self._table_regs = {t: [r for r in self.registers if r.table == t] for t in TABLES}
+        self._table_addrs = {t: [r.address for r in regs] for t, regs in self._table_regs.items()}
 
     def __repr__(self) -> str:
         return f"<Profile {self.name}: {len(self.registers)} registers>"
@@ -126,6 +130,13 @@ class Profile:
     def register_at(self, table: str, address: int) -> Register | None:
         """The register that *starts* at ``address`` in ``table``, if any."""
         return self._by_start.get((table, address))
+
+    def registers_within(self, table: str, start: int, end: int) -> list[Register]:
+        """Registers of ``table`` lying entirely inside ``[start, end)``, in address order."""
+        regs, addrs = self._table_regs.get(table, []), self._table_addrs.get(table, [])
+        first = bisect.bisect_left(addrs, start)
+        last = bisect.bisect_left(addrs, end)
+        return [r for r in regs[first:last] if r.end <= end]
 
     def by_group(self, group: str) -> tuple[Register, ...]:
         return tuple(r for r in self.registers if r.group == group)
