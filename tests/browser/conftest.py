@@ -6,7 +6,6 @@ developer machine and fail under FLEET_REQUIRE_SERVICES=1 (.ci/run installs it).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,6 @@ import pytest
 from config import services
 from provisioning.demo.seed import FleetShape, demo_fleet_seed
 
-# Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls from
-# a thread with a running loop, though ours are all synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -28,9 +23,15 @@ SHAPE = FleetShape(gateways=2, meters_per_gateway=3, mqtt_meters=2, modbus_host=
                    modbus_port_base=15020)
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """One headless chromium per test process."""
+@pytest.fixture
+def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A headless chromium for one test.
+
+    Per test, not per session: while Playwright's sync API is open its event loop counts as
+    running in this thread, which would break every later test in the worker that calls
+    asyncio.run(). For the same reason Django would refuse ORM calls from this thread, though
+    ours are all synchronous, hence DJANGO_ALLOW_ASYNC_UNSAFE for the test's length only.
+    """
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is not installed (apt-get install chromium)"
         if services.required():
@@ -38,6 +39,7 @@ def chromium() -> Iterator[Any]:
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                              args=CHROMIUM_ARGS)

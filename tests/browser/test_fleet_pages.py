@@ -64,3 +64,18 @@ def test_a_tenant_viewer_sees_only_its_tenants_meters(browser_page: Any,
     visible = Meter.objects.filter(tenant__viewers__username="viewer").count()
     assert 0 < visible < Meter.objects.count()
     assert _table_rows(browser_page).count() == visible
+
+
+def test_asyncio_still_works_after_a_browser_test(browser_page: Any) -> None:
+    # Guards the fixture's scope: a Playwright loop left open would break asyncio.run() for
+    # every later test in this worker.
+    browser_page.goto("about:blank")
+
+
+def test_asyncio_run_works_once_the_browser_is_closed() -> None:
+    import asyncio
+
+    async def answer() -> int:
+        return 42
+
+    assert asyncio.run(answer()) == 42
