@@ -12,7 +12,7 @@ import pytest
 from kpm37.broker import embedded_broker
 from kpm37.errors import ConnectionLost
 from kpm37.mqtt.link import MqttLink
-from tests.kpm37.test_mqtt_meter import run
+from tests.kpm37.mqtt_helpers import run
 
 
 def port_of(url: str) -> int:

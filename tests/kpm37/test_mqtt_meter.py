@@ -1,17 +1,14 @@
 """Commander <-> simulated MQTT meters through the embedded amqtt broker on a free port.
 
-Shared helpers here are also used by test_mqtt_mosquitto.py.
+Helpers shared with the other MQTT tests live in mqtt_helpers.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import random
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -22,56 +19,8 @@ from kpm37.mqtt.client import MqttCommander
 from kpm37.mqtt.link import MqttLink
 from kpm37.mqtt.protocol import MqttMessage, Reassembler, parse_message
 from kpm37.mqtt.transport import MqttTransport
-from kpm37.profile import load_profile
-from kpm37.simulator.clock import SimClock
 from kpm37.simulator.meter import SimMeter
-from kpm37.simulator.mqtt_meter import MqttMeterSession
-
-PROFILE = load_profile("kpm37")
-TIMEOUT_S = 60
-
-
-class ManualUtc:
-    """A UTC source the test moves by hand, so meter values hold still while compared."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def unique_code() -> str:
-    """A KPM37 WiFi meter code with a random serial, so runs on a shared broker never mix."""
-    return f"30712263{random.randrange(100_000):05d}"  # KPM37, abroad, WiFi, 2026 March
-
-
-def make_meter(utc: ManualUtc | None = None) -> SimMeter:
-    clock = SimClock(utc_source=utc) if utc is not None else None
-    meter = SimMeter(PROFILE, code=unique_code(), address=1, clock=clock)
-    for relay in ("do1", "do2"):
-        meter.set_parameter(f"{relay}_output_mode", 0)  # level, not a 200 ms pulse
-    return meter
-
-
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    asyncio.run(asyncio.wait_for(coro, TIMEOUT_S))
-
-
-@contextlib.asynccontextmanager
-async def running(meters: Sequence[SimMeter], url: str, **options: Any,
-                  ) -> AsyncIterator[list[MqttMeterSession]]:
-    sessions = [MqttMeterSession(m, url, **options) for m in meters]
-    await asyncio.gather(*(s.connect() for s in sessions))
-    tasks = [asyncio.create_task(s.run()) for s in sessions]
-    try:
-        yield sessions
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for session in sessions:
-            await session.close()
+from tests.kpm37.mqtt_helpers import PROFILE, ManualUtc, make_meter, run, running, unique_code
 
 
 class Listener:

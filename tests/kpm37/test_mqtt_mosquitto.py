@@ -14,7 +14,7 @@ import pytest
 
 from kpm37.mqtt.client import MqttCommander
 from kpm37.simulator.mqtt_meter import serve_mqtt_meters
-from tests.kpm37.test_mqtt_meter import PROFILE, ManualUtc, make_meter, run, running
+from tests.kpm37.mqtt_helpers import PROFILE, ManualUtc, make_meter, run, running
 from tests.services import mosquitto_url
 
 pytestmark = pytest.mark.services
