@@ -97,6 +97,8 @@ class PollState(models.Model):
     next_poll_at = models.DateTimeField(db_index=True)
     last_ok_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    failures = models.PositiveIntegerField(
+        default=0, help_text="Polls failed in a row; each one doubles the wait before the next")
 
     def __str__(self) -> str:
         return f"poll state of {self.meter_id}"
@@ -108,6 +110,30 @@ class GatewayClaim(models.Model):
     gateway = models.OneToOneField("meters.Gateway", on_delete=models.CASCADE, primary_key=True,
                                    related_name="+")
     busy_until = models.DateTimeField()
+    claimed_by = models.CharField(max_length=64, blank=True,
+                                  help_text="Token of the poll cycle holding the claim")
 
     def __str__(self) -> str:
         return f"claim on {self.gateway_id}"
+
+
+class PollRun(models.Model):
+    """One poll cycle of one gateway: who ran it, when, what it read, under which fence."""
+
+    gateway = models.ForeignKey("meters.Gateway", on_delete=models.CASCADE,
+                                related_name="poll_runs")
+    worker = models.CharField(max_length=200, help_text="Celery worker hostname or process")
+    fence = models.BigIntegerField(null=True, blank=True,
+                                   help_text="Redis lease fencing token, when leases are used")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    meters_ok = models.PositiveIntegerField(default=0)
+    meters_failed = models.PositiveIntegerField(default=0)
+    note = models.TextField(blank=True, help_text="Why a run stored nothing, if it did not")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["gateway", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"poll of {self.gateway_id} at {self.started_at:%Y-%m-%d %H:%M:%S}"
