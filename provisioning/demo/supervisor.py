@@ -138,9 +138,13 @@ class Supervisor:
                          f"last lines of {running.log_path}:\n{running.log_tail()}")
 
     def stop_all(self) -> None:
-        """SIGTERM every part's process group (newest first), then SIGKILL what lingers."""
+        """SIGTERM every part (newest first), then SIGKILL whatever lingers in its group.
+
+        Only the part's main process gets SIGTERM: it shuts down its own helpers in order (a
+        Celery worker whose pool processes are signalled too hangs on the dead pool)."""
         for running in reversed(self.running):
-            _signal_group(running.process.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                running.process.terminate()
         deadline = time.monotonic() + STOP_GRACE_S
         for running in reversed(self.running):
             with contextlib.suppress(subprocess.TimeoutExpired):
