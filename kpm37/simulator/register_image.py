@@ -107,6 +107,9 @@ def _decoded(reg: Register, words: list[int]) -> Any:
         codec.validate(reg, value)
     except ValueOutOfRange:
         raise refuse(WRITE_REGISTERS, ILLEGAL_VALUE) from None
+    if value is None and reg.group == "clock":
+        # All-zero words decode as "unset"; a running meter clock cannot be set to nothing.
+        raise refuse(WRITE_REGISTERS, ILLEGAL_VALUE)
     return value
 
 

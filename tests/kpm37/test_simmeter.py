@@ -274,3 +274,16 @@ def test_clock_outside_the_bcd_range_reads_as_unset() -> None:
     meter, _ = make_meter()
     meter.clock.set_local(datetime(1999, 12, 31, 23, 0))  # an unset clock years in the past
     assert meter.read_registers(0x0023, 3) == [0, 0, 0]
+
+
+@pytest.mark.parametrize("profile_name", ["kpm37", "kpm33b"])
+def test_all_zero_clock_write_is_refused_and_the_clock_keeps_running(profile_name: str) -> None:
+    profile = load_profile(profile_name)
+    meter = SimMeter(profile, code="3071025100001", address=1)
+    clock = profile.register("clock")
+    before = meter.parameter("clock")
+    with pytest.raises(ModbusExceptionResponse) as refusal:
+        meter.write_registers(clock.address, [0] * clock.words)
+    assert refusal.value.code == 3
+    assert meter.parameter("clock") is not None
+    assert abs((meter.parameter("clock") - before).total_seconds()) < 5
