@@ -19,6 +19,7 @@ from kpm37.simulator.meter import SimMeter
 from meters.choices import MeterStatus
 from meters.telemetry.models import GatewayClaim, LatestState, PollRun, PollState, Reading
 from meters.telemetry.polling import PollError, gateway_poll, gateways_due
+from meters.telemetry.tasks import poll_gateway
 from tests.factories import GatewayFactory, MeterFactory
 from tests.telemetry.background import LoopThread, wait_until
 
@@ -182,6 +183,23 @@ def test_an_unreachable_gateway_fails_each_meter_with_a_connection_error(db: Non
 def test_mqtt_meters_are_never_polled(db: None) -> None:
     MeterFactory(mqtt=True)
     assert gateways_due(now=timezone.now()) == []
+
+
+# --- the task ---------------------------------------------------------------------------------
+
+def test_poll_gateway_task_reports_what_it_read(bus: SimBus) -> None:
+    bus.sims[3].faults.silent = True
+    outcome = poll_gateway(bus.gateway.pk)
+    assert outcome["claimed"] and outcome["ok"] == 2 and outcome["stored"] == 2
+    assert list(outcome["failed"]) == [bus.meters[3].code]
+    assert outcome["failed"][bus.meters[3].code].startswith("DeviceTimeout")
+    assert PollRun.objects.get().meters_failed == 1
+
+
+def test_poll_gateway_task_returns_quietly_for_a_deleted_gateway(db: None) -> None:
+    outcome = poll_gateway(123456)
+    assert outcome == {"gateway_id": 123456, "claimed": False,
+                       "note": "gateway_id: no gateway with id 123456"}
 
 
 # --- the command ------------------------------------------------------------------------------
