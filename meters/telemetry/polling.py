@@ -196,6 +196,10 @@ def _claim_meters(gateway: Gateway, meter_ids: list[int] | None, now: datetime,
     return claimed
 
 
+def _unhold(meters: list[Meter], held_until: datetime, now: datetime) -> None:
+    PollState.objects.filter(meter__in=meters, next_poll_at=held_until).update(next_poll_at=now)
+
+
 # --- the bus ----------------------------------------------------------------------------------
 
 def _transport_settings(gateway: Gateway) -> dict[str, Any]:
@@ -342,8 +346,12 @@ def _run_cycle(report: PollReport, claim: _Claim, meter_ids: list[int] | None, n
                                  started_at=timezone.now())
     report.run_id, report.fence = run.pk, claim.fence
     if meters:
-        report.results = asyncio.run(_read_meters(gateway, meters))
-        _store(report, claim, meters, now)
+        try:
+            report.results = asyncio.run(_read_meters(gateway, meters))
+            _store(report, claim, meters, now)
+        except BaseException:
+            _unhold(meters, now + claim.ttl, now)  # a retry of the task must find them due
+            raise
     else:
         report.note = "no meter due"
     PollRun.objects.filter(pk=run.pk).update(

@@ -238,6 +238,7 @@ def test_poll_command_reports_a_failed_meter_with_exit_code_1(bus: SimBus) -> No
 
 
 def test_poll_command_names_unknown_gateways_and_meters(db: None) -> None:
+    assert _run() == ("no enabled gateway has Modbus meters: nothing to poll\n", "", 0)
     with pytest.raises(CommandError, match="--gateway: no gateway named 'nope'"):
         call_command("poll", "--gateway", "nope")
     with pytest.raises(CommandError, match="--meter: no Modbus meter with code '123'"):

@@ -34,6 +34,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         targets = self._targets(opts["gateway"], opts["meter"])
+        if not targets:
+            self.stdout.write("no enabled gateway has Modbus meters: nothing to poll")
         failed = 0
         for gateway, meter_ids in targets:
             failed += self._poll(gateway, meter_ids)
