@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -133,6 +134,32 @@ def test_a_held_claim_refuses_a_second_poller_without_touching_the_bus(bus: SimB
     assert bus.sim.log == []
     assert not PollRun.objects.exists()
     assert gateways_due(now=timezone.now()) == []
+
+
+@pytest.mark.services
+def test_a_redis_lease_held_elsewhere_refuses_the_poll_and_frees_the_db_claim(
+        bus: SimBus, settings: Any) -> None:
+    import redis
+
+    from kpm37.lease import GatewayLease
+    from tests.services import redis_url
+
+    settings.REDIS_URL = redis_url()
+    settings.POLL_LEASE_PREFIX = f"test:poll:{uuid.uuid4().hex}:"
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    other = GatewayLease(client, bus.gateway.name, prefix=settings.POLL_LEASE_PREFIX)
+    try:
+        assert other.acquire() == 1
+        refused = gateway_poll(gateway_id=bus.gateway.pk)
+        assert not refused.claimed and "leased by another poller" in refused.note
+        assert bus.sim.log == [] and GatewayClaim.objects.get().claimed_by == ""
+        other.release()
+        report = gateway_poll(gateway_id=bus.gateway.pk)
+        assert report.claimed and report.fence == 2 and len(report.ok) == 3
+        assert PollRun.objects.get().fence == 2
+    finally:
+        client.delete(other.owner_key, other.fence_key)
+        client.close()
 
 
 @pytest.mark.django_db(transaction=True)
