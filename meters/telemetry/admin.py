@@ -6,6 +6,7 @@ from meters.telemetry.models import (
     DeadLetter,
     GatewayClaim,
     LatestState,
+    PollRun,
     PollState,
     Reading,
     UnregisteredMeter,
@@ -52,3 +53,12 @@ class PollStateAdmin(admin.ModelAdmin):
 @admin.register(GatewayClaim)
 class GatewayClaimAdmin(admin.ModelAdmin):
     list_display = ["gateway", "busy_until"]
+
+
+@admin.register(PollRun)
+class PollRunAdmin(admin.ModelAdmin):
+    list_display = ["gateway", "started_at", "finished_at", "worker", "fence", "meters_ok",
+                    "meters_failed", "note"]
+    list_filter = ["gateway"]
+    search_fields = ["worker", "note"]
+    date_hierarchy = "started_at"
