@@ -107,6 +107,7 @@ USE_TZ = True  # stored times are UTC; meter clocks are local and converted expl
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request while it is missing
 # htmx and Chart.js come from npm (package.json) and are served as our own static files.
 _NPM = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
