@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model, ProtectedError
 
 from kpm37.profile import profile_names
 from meters.models import Gateway, Label, Meter, Site, Tenant
@@ -107,6 +109,26 @@ def meter_as_row(meter: Meter) -> dict[str, Any]:
 def meter_delete(*, meter: Meter) -> None:
     """Remove a meter from the inventory."""
     meter.delete()
+
+
+@transaction.atomic
+def inventory_delete(*, instance: Model) -> None:
+    """Delete a site, tenant, label or gateway; refused while meters or gateways still use it.
+
+    Gateways and meters point at sites and gateways with PROTECT: deleting a bus must never
+    silently unwire meters, so the refusal says which rows to move or delete first.
+    """
+    try:
+        instance.delete()
+    except ProtectedError as exc:
+        raise ValidationError(_still_used(instance, exc.protected_objects)) from exc
+
+
+def _still_used(instance: Model, users: Any) -> str:
+    counts = Counter(str(user._meta.verbose_name_plural) for user in users)
+    used_by = " and ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+    return (f"{instance._meta.verbose_name} {instance} is still used by {used_by}; "
+            f"move or delete them first")
 
 
 @transaction.atomic

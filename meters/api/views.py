@@ -45,6 +45,12 @@ def as_api_error(exc: DjangoValidationError) -> ValidationError:
 class InventoryViewSet(viewsets.ModelViewSet):
     permission_classes = [RolePermissions]
 
+    def perform_destroy(self, instance: Any) -> None:
+        try:
+            services.inventory_delete(instance=instance)
+        except DjangoValidationError as exc:
+            raise as_api_error(exc) from exc
+
 
 @extend_schema(tags=["inventory"])
 class SiteViewSet(InventoryViewSet):

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django_filters.fields import IsoDateTimeField
 
 from kpm37.quantities import QUANTITIES
 from meters.telemetry.choices import DeadLetterKind
 from meters.telemetry.models import DeadLetter, Reading, UnregisteredMeter
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, converted to UTC here: PostgreSQL refuses offsets past +-15:59, and a
+    time near year 1 or 9999 may not exist in UTC; both become a 400 naming the parameter."""
+
+    def to_python(self, value: object) -> datetime | None:
+        parsed: datetime | None = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValidationError("the time is out of range once converted to UTC",
+                                  code="invalid") from exc
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class ReadingFilterSet(django_filters.FilterSet):
@@ -16,8 +39,8 @@ class ReadingFilterSet(django_filters.FilterSet):
     quantity = django_filters.MultipleChoiceFilter(
         choices=[(n, n) for n in QUANTITIES], method="with_quantities",
         label="Quantity (repeat for several)")
-    since = django_filters.IsoDateTimeFilter(field_name="time", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="time", lookup_expr="lt")
+    since = UtcIsoDateTimeFilter(field_name="time", lookup_expr="gte")
+    until = UtcIsoDateTimeFilter(field_name="time", lookup_expr="lt")
     source = django_filters.CharFilter()
 
     class Meta:

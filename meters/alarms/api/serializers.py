@@ -13,8 +13,10 @@ class AlarmSerializer(serializers.ModelSerializer):
     """An alarm with its meter's code and who acknowledged or cleared it."""
 
     meter_code = serializers.CharField(source="meter.code", read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    cleared_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True,
+                                                   allow_null=True)
+    cleared_by = serializers.SlugRelatedField(slug_field="username", read_only=True,
+                                              allow_null=True)
 
     class Meta:
         model = Alarm

@@ -70,7 +70,7 @@ class DeadLetterSerializer(serializers.ModelSerializer):
 class UnregisteredMeterSerializer(serializers.ModelSerializer):
     """A code heard from but not in the inventory."""
 
-    adopted_meter = serializers.PrimaryKeyRelatedField(read_only=True)
+    adopted_meter = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = UnregisteredMeter
