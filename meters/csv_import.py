@@ -86,7 +86,10 @@ def read_csv(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[Import
                   f"{exc.start}); save it as 'CSV UTF-8'")
         return [], [ImportProblem(0, "", reason)]
     reader = csv.reader(io.StringIO(text))
-    header = [name.strip().lower() for name in next(reader, [])]
+    try:
+        header = [name.strip().lower() for name in next(reader, [])]
+    except csv.Error as exc:
+        return [], [ImportProblem(1, "", f"the header is not readable CSV: {exc}")]
     if not any(header):
         return [], [ImportProblem(1, "", "the file is empty; expected a header line: "
                                          + ",".join(COLUMNS))]
@@ -96,7 +99,10 @@ def read_csv(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[Import
                  for name in header if name not in COLUMNS]
     if problems:
         return [], problems
-    return _rows(reader, header)
+    try:
+        return _rows(reader, header)
+    except csv.Error as exc:  # e.g. a cell over the csv module's 128 KB limit
+        return [], [ImportProblem(reader.line_num, "", f"is not readable CSV: {exc}")]
 
 
 def _rows(reader: Any, header: list[str]

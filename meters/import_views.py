@@ -23,7 +23,9 @@ TEMPLATE = "meters/import.html"
 @role_required(permission="meters.add_meter")
 def upload(request: HttpRequest) -> HttpResponse:
     """Show the upload form; on POST validate the file and show the preview."""
-    form = MeterImportForm(request.POST or None, request.FILES or None)
+    # Bound on every POST, even an empty one: a post without a file must say so.
+    form = (MeterImportForm(request.POST, request.FILES) if request.method == "POST"
+            else MeterImportForm())
     if request.method != "POST" or not form.is_valid():
         return render(request, TEMPLATE, {"form": form})
     data: bytes = form.cleaned_data["file"]

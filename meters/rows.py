@@ -120,6 +120,7 @@ def parse_meter_row(raw: Mapping[str, Any],
                     profiles: Collection[str]) -> tuple[MeterRow, RowErrors]:
     """Parse one row; ``profiles`` are the known profile names. Errors name each bad column."""
     errors = RowErrors()
+    raw, nul_columns = _without_nul(raw)
     profile = _text(raw, "profile") or DEFAULT_PROFILE
     if profile not in profiles:
         errors["profile"] = f"unknown profile {profile!r}; known: {', '.join(sorted(profiles))}"
@@ -138,4 +139,13 @@ def parse_meter_row(raw: Mapping[str, Any],
     )
     check_transport_fields(row, errors)
     check_names(row, errors)
+    for column in nul_columns:
+        errors[column] = "contains a NUL byte (0x00), which is not text"
     return row, errors
+
+
+def _without_nul(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``raw`` with NUL-bearing text blanked, and those columns: PostgreSQL cannot store or
+    even compare a NUL byte, so such a value must never reach a query."""
+    bad = [name for name, value in raw.items() if isinstance(value, str) and "\x00" in value]
+    return {**raw, **dict.fromkeys(bad, "")}, bad

@@ -20,6 +20,7 @@ from meters.models import Site, Tenant
 from meters.selectors import meters_visible_to
 from meters.telemetry import selectors, services
 from meters.telemetry.filtersets import DeadLetterFilterSet, ReadingFilterSet
+from meters.telemetry.forms import AdoptForm
 from meters.telemetry.models import UnregisteredMeter
 
 BOARD_REFRESH_S = 5
@@ -84,10 +85,13 @@ def unregistered(request: HttpRequest) -> HttpResponse:
 def adopt(request: HttpRequest, pk: int) -> HttpResponse:
     """Create the MQTT meter for an unregistered code (the page's adopt form)."""
     row = get_object_or_404(UnregisteredMeter, pk=pk, adopted_meter__isnull=True)
-    site = Site.objects.filter(pk=request.POST.get("site") or None).first()
-    tenant = Tenant.objects.filter(pk=request.POST.get("tenant") or None).first()
+    form = AdoptForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"{row.code}: " + "; ".join(
+            f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()))
+        return redirect("telemetry:unregistered")
     try:
-        meter = services.unregistered_adopt(unregistered=row, site=site, tenant=tenant)
+        meter = services.unregistered_adopt(unregistered=row, **form.cleaned_data)
     except ValidationError as exc:
         messages.error(request, f"{row.code}: {'; '.join(exc.messages)}")
         return redirect("telemetry:unregistered")
