@@ -61,7 +61,11 @@ class _Connection:
     def __init__(self, options: IngestOptions, version: int) -> None:
         self.options = options
         self.version = version
-        self.inbox: queue.Queue[paho.MQTTMessage] = queue.Queue()
+        self.inbox: queue.Queue[tuple[int, paho.MQTTMessage]] = queue.Queue()
+        # Packet ids are only meaningful on the connection that delivered them: after a
+        # reconnect the broker redelivers what was unacknowledged and may reuse freed ids, so
+        # an ack carried over from an older connection could acknowledge an unstored message.
+        self.generation = 0
         self.connected = threading.Event()
         self.refused: str | None = None
         self.refused_code: int | None = None
@@ -70,7 +74,7 @@ class _Connection:
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=options.client_id,
                                   protocol=version, manual_ack=True, **kwargs)
         self.client.on_connect = self._on_connect
-        self.client.on_message = lambda _c, _u, msg: self.inbox.put(msg)
+        self.client.on_message = lambda _c, _u, msg: self.inbox.put((self.generation, msg))
         self.client.on_disconnect = self._on_disconnect
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
 
@@ -85,6 +89,9 @@ class _Connection:
             self.refused, self.refused_code = str(reason), int(getattr(reason, "value", 0))
             client.disconnect()
             return
+        self.generation += 1
+        log.warning("ingest %s (re)connected, session present: %s", self.options.client_id,
+                    getattr(_flags, "session_present", "?"))
         # Subscribing on every (re)connect is harmless with a kept session and needed without.
         if self.version == paho.MQTTv5:
             client.subscribe([(t, SubscribeOptions(qos=1)) for t in self.topics()])
@@ -186,10 +193,10 @@ class IngestRunner:
             if remaining <= 0:
                 return
             try:
-                msg = self.conn.inbox.get(timeout=remaining)
+                generation, msg = self.conn.inbox.get(timeout=remaining)
             except queue.Empty:
                 return
-            self.batcher.feed(msg.topic, msg.payload, token=(msg.mid, msg.qos))
+            self.batcher.feed(msg.topic, msg.payload, token=(generation, msg.mid, msg.qos))
 
     def _commit(self, *, flush: bool) -> None:
         assert self.conn is not None
@@ -209,6 +216,8 @@ class IngestRunner:
 
     def _ack(self, token: Hashable) -> None:
         assert self.conn is not None
-        mid, qos = token  # type: ignore[misc]
-        if qos > 0:
+        generation, mid, qos = token  # type: ignore[misc]
+        # A packet from an older connection is not acknowledged: the broker redelivers it on
+        # this one, and the unique (meter, source, time) turns the repeat into a duplicate.
+        if qos > 0 and generation == self.conn.generation:
             self.conn.client.ack(mid, qos)
