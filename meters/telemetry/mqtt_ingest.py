@@ -47,6 +47,7 @@ class IngestOptions:
     url: str
     client_id: str
     group: str = "kpm-fleet-ingest"
+    shared: bool = True  # $share/<group>/ so several processes split the load (MQTT 5)
     protocol: str = "auto"  # "3", "5" or "auto"
     session_expiry_s: int = 7 * 24 * 3600
     batch_size: int = 500
@@ -79,7 +80,7 @@ class _Connection:
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
 
     def topics(self) -> list[str]:
-        if self.version == paho.MQTTv5:
+        if self.version == paho.MQTTv5 and self.options.shared:
             return [f"$share/{self.options.group}/{t}" for t in INGEST_TOPICS]
         return list(INGEST_TOPICS)
 

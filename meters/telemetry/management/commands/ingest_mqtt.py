@@ -36,6 +36,9 @@ class Command(BaseCommand):
                             help="fixed per process, so the broker keeps its session")
         parser.add_argument("--group", default="kpm-fleet-ingest",
                             help="shared-subscription group name")
+        parser.add_argument("--no-share", action="store_true",
+                            help="plain subscriptions, for a single ingest process (survives "
+                                 "a Mosquitto 2.0 restart without a gap; see deploy/README.md)")
         parser.add_argument("--protocol", choices=["3", "5", "auto"], default="auto")
         parser.add_argument("--session-expiry", type=_positive(int, "session-expiry"),
                             default=7 * 24 * 3600, help="seconds the broker keeps the session")
@@ -52,6 +55,7 @@ class Command(BaseCommand):
             raise CommandError(f"--url: {exc}") from None
         runner = IngestRunner(IngestOptions(
             url=opts["url"], client_id=opts["client_id"], group=opts["group"],
+            shared=not opts["no_share"],
             protocol=opts["protocol"], session_expiry_s=opts["session_expiry"],
             batch_size=opts["batch_size"], batch_wait_s=opts["batch_wait"]))
         for sig in (signal.SIGTERM, signal.SIGINT):
