@@ -47,3 +47,21 @@ def mosquitto_url() -> str:
     """mqtt:// URL of the test Mosquitto (after require_mosquitto())."""
     host, port = require_mosquitto()
     return f"mqtt://{host}:{port}"
+
+
+def require_tool(name: str) -> str:
+    """Path of the command-line tool ``name`` (e.g. mbpoll, socat), or skip/fail the test.
+
+    .ci/run installs every such tool, so under FLEET_REQUIRE_SERVICES=1 a missing one is a
+    broken CI machine, not a reason to pass quietly."""
+    import shutil
+    from pathlib import Path
+
+    path = shutil.which(name) or next(
+        (str(p) for p in (Path("/usr/sbin") / name,) if p.exists()), None)
+    if path:
+        return path
+    reason = f"{name} is not installed"
+    if services.required():
+        pytest.fail(f"{reason} and FLEET_REQUIRE_SERVICES=1", pytrace=False)
+    pytest.skip(reason)

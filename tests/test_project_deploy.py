@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.services import require_tool
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 APP_SERVICES = {"migrate", "web", "worker", "beat", "ingest"}
@@ -29,8 +31,8 @@ def _env_example() -> dict[str, str]:
     return {key: value for key, value in pairs}
 
 
-@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
 def test_systemd_units_verify(tmp_path: Path) -> None:
+    require_tool("systemd-analyze")
     # Point the units at this checkout so systemd can check that every ExecStart exists.
     (tmp_path / "env").write_text((DEPLOY / "env.example").read_text())
     for unit in (DEPLOY / "systemd").iterdir():
@@ -126,10 +128,9 @@ def test_gunicorn_serves_the_app_behind_a_tls_proxy(tmp_path: Path) -> None:
     assert proxied != 301  # nginx's X-Forwarded-Proto from loopback is trusted
 
 
-@pytest.mark.skipif(not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists(),
-                    reason="nginx not installed (apt-get install nginx)")
 @pytest.mark.parametrize("conf", ["kpm-fleet.conf", "compose.conf"])
 def test_nginx_config_passes_nginx_t(tmp_path: Path, conf: str) -> None:
+    require_tool("nginx")
     certs = tmp_path / "certs"
     certs.mkdir()
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",

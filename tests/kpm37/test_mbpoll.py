@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,9 +20,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.services import require_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 GATEWAY_LINE = re.compile(r"gateway (\d+) listening on ([\d.]+):(\d+)")
-pytestmark = pytest.mark.skipif(shutil.which("mbpoll") is None, reason="mbpoll not installed")
+@pytest.fixture(autouse=True)
+def _mbpoll_installed() -> None:
+    require_tool("mbpoll")
 
 
 def _read_line(proc: subprocess.Popen[str], deadline: float) -> str:
@@ -71,8 +74,8 @@ def test_mbpoll_reads_phase_voltages_over_modbus_tcp() -> None:
         assert len(volts) == 3 and all(180.0 <= v <= 260.0 for v in volts), volts
 
 
-@pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed")
 def test_mbpoll_reads_phase_voltage_over_rtu() -> None:
+    require_tool("socat")
     with simulator("--framer", "rtu") as (port,), tempfile.TemporaryDirectory() as tmp:
         link = os.path.join(tmp, "ttyKPM")
         bridge = subprocess.Popen(

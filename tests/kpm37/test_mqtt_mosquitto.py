@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 
 import pytest
 
 from kpm37.mqtt.client import MqttCommander
 from kpm37.simulator.mqtt_meter import serve_mqtt_meters
 from tests.kpm37.mqtt_helpers import PROFILE, ManualUtc, make_meter, run, running
-from tests.services import mosquitto_url
+from tests.services import mosquitto_url, require_tool
 
 pytestmark = pytest.mark.services
 
@@ -43,8 +42,7 @@ def test_commands_round_trip_over_mosquitto(commander: str, meter: str) -> None:
 
 def test_mosquitto_sub_sees_v19_payloads_from_a_simulated_meter() -> None:
     url = mosquitto_url()
-    if shutil.which("mosquitto_sub") is None:
-        pytest.skip("mosquitto_sub is not installed")
+    require_tool("mosquitto_sub")
     host, port = url.removeprefix("mqtt://").split(":")
 
     async def scenario() -> None:

@@ -25,7 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from config import services
 from meters.telemetry.models import DeadLetter, Reading
 from tests.factories import MeterFactory
-from tests.services import require_postgres
+from tests.services import require_postgres, require_tool
 from tests.telemetry.background import wait_until
 from tests.telemetry.ingest_process import IngestProcess
 from tests.telemetry.test_ingest_restart import payload
@@ -68,10 +68,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def broker() -> Iterator[PrivateBroker]:
-    if shutil.which("mosquitto") is None:
-        if services.required():
-            pytest.fail("mosquitto is not installed and FLEET_REQUIRE_SERVICES=1", pytrace=False)
-        pytest.skip("mosquitto is not installed")
+    require_tool("mosquitto")
     # Started as root, Mosquitto drops to its own user, which cannot enter pytest's 0700
     # tmp_path: without a directory it can write, persistence silently does nothing.
     workdir = Path(tempfile.mkdtemp(prefix="kpm-mosquitto-"))
