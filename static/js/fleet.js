@@ -7,3 +7,36 @@ document.addEventListener("visibilitychange", function () {
     window.htmx.trigger(el, "refresh");
   });
 });
+
+/* Long form submissions (CSV import) show progress: the upload's percentage as the browser
+   sends it, then an indeterminate bar while the server validates or saves. Forms opt in with
+   data-progress and hold a hidden <span class="progress"> with a <progress> inside. */
+document.addEventListener("htmx:beforeRequest", function (evt) {
+  var box = evt.target.closest && evt.target.closest("form[data-progress]");
+  if (!box) { return; }
+  var progress = box.querySelector(".progress");
+  if (progress) { progress.hidden = false; }
+  box.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+});
+document.addEventListener("htmx:xhr:progress", function (evt) {
+  var box = evt.target.closest && evt.target.closest("form[data-progress]");
+  if (!box || !evt.detail.lengthComputable) { return; }
+  var bar = box.querySelector(".progress progress");
+  var label = box.querySelector(".progress .progress-label");
+  var percent = Math.round(100 * evt.detail.loaded / evt.detail.total);
+  if (percent < 100) {
+    bar.value = percent;
+    if (label) { label.textContent = "uploading " + percent + "%"; }
+  } else {
+    bar.removeAttribute("value");  /* indeterminate while the server works */
+    if (label) { label.textContent = "checking every row…"; }
+  }
+});
+document.addEventListener("htmx:responseError", function (evt) {
+  var box = evt.target.closest && evt.target.closest("form[data-progress]");
+  if (!box) { return; }
+  var label = box.querySelector(".progress .progress-label");
+  box.querySelector(".progress progress").hidden = true;
+  if (label) { label.textContent = "the server refused this (" + evt.detail.xhr.status + "); reload the page"; }
+  box.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
+});
