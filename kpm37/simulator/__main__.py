@@ -2,7 +2,7 @@
 
 Gateway i (0-based) listens on host:(modbus-port-base + i) with meters at addresses
 1..meters-per-gateway; LoRa gateways follow the RS485 ones. One line per listening gateway is
-printed, then the simulator runs until stopped.
+printed (and the control port, with ``--control-port``), then the simulator runs until stopped.
 """
 
 from __future__ import annotations
@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=x, default=1.0,
                    help="meter clocks run this many times faster than real time")
     p.add_argument("--seed", type=n, default=0, help="random seed for loads and measurements")
+    p.add_argument("--control-port", type=n, default=None,
+                   help="serve run-time control (faults, load, clock; see python -m "
+                        "kpm37.simulator.ctl --help) on 127.0.0.1:PORT (0: a free port, printed)")
     p.add_argument("--fault", action="append", default=[], type=_fault, metavar="SPEC",
                    help="G:U:silent|corrupt_crc|wrong_unit|slow_ms=MS on meter U of gateway G; "
                         "G:drop=N drops gateway G's connection every N requests; "
@@ -86,7 +89,7 @@ def config_from(args: argparse.Namespace) -> FleetConfig:
         lora_delay=args.lora_delay, mqtt_url=args.mqtt_url, mqtt_meters=args.mqtt_meters,
         split_packets=args.split_packets, mqtt_interval=args.mqtt_interval, host=args.host,
         speed=args.speed, seed=args.seed,
-        faults=tuple(args.fault),
+        faults=tuple(args.fault), control_port=args.control_port,
     )
 
 
@@ -104,6 +107,10 @@ async def run(config: FleetConfig) -> None:
                   f"kind={'lora' if index >= config.gateways else 'rs485'}", flush=True)
         if fleet.mqtt_meters:
             print(f"mqtt meters={len(fleet.mqtt_meters)} broker={config.mqtt_url}", flush=True)
+        if fleet.control is not None:
+            host, port = fleet.control.address
+            print(f"control listening on {host}:{port} "
+                  f"(python -m kpm37.simulator.ctl --port {port} list)", flush=True)
         await stop.wait()
     print("simulator stopped", flush=True)
 

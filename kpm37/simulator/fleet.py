@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kpm37.simulator.codes import modbus_meter_code, mqtt_meter_code
+from kpm37.simulator.control import ControlServer, controlled_meters
 from kpm37.simulator.faults import FaultSpec, apply_meter_fault
 from kpm37.simulator.gateway import MeterLike, SimGateway
 from kpm37.simulator.rs485 import BusTiming
@@ -46,6 +47,7 @@ class FleetConfig:
     seed: int = 0
     faults: Sequence[FaultSpec] = field(default_factory=tuple)
     tick_seconds: float = 1.0
+    control_port: int | None = None  # run-time control server on loopback (0: a free port)
 
     def __post_init__(self) -> None:
         for name in ("gateways", "meters_per_gateway", "lora_gateways", "mqtt_meters"):
@@ -61,6 +63,8 @@ class FleetConfig:
             raise ValueError("speed: must be positive")
         if self.mqtt_interval is not None and self.mqtt_interval <= 0:
             raise ValueError("mqtt_interval: must be positive")
+        if self.control_port is not None and not 0 <= self.control_port <= 65535:
+            raise ValueError(f"control_port: {self.control_port} is not a port (0-65535)")
 
 
 class SimulatedFleet:
@@ -73,6 +77,7 @@ class SimulatedFleet:
         self.gateways: list[SimGateway] = []
         self.mqtt_meters: list[MeterLike] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self.control: ControlServer | None = None
 
     @property
     def meters(self) -> list[MeterLike]:
@@ -123,6 +128,10 @@ class SimulatedFleet:
         self._tasks.append(asyncio.create_task(self._tick_forever()))
         if self.mqtt_meters:
             self._tasks.append(asyncio.create_task(self._serve_mqtt()))
+        if cfg.control_port is not None:
+            # Loopback only: the channel has no authentication, it is for demos and tests.
+            self.control = ControlServer(controlled_meters(self.gateways, self.mqtt_meters))
+            await self.control.start("127.0.0.1", cfg.control_port)
 
     async def _start_gateway(self, index: int, meters: list[MeterLike], *, lora: bool) -> None:
         cfg = self.config
@@ -171,7 +180,9 @@ class SimulatedFleet:
         )
 
     async def stop(self) -> None:
-        """Stop publishing and ticking, close every gateway."""
+        """Stop the control server, publishing and ticking; close every gateway."""
+        if self.control is not None:
+            await self.control.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
