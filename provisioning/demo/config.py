@@ -6,6 +6,8 @@ import os
 import secrets
 from dataclasses import dataclass
 
+from kpm37.simulator.control import DEFAULT_CONTROL_PORT
+
 
 class DemoConfigError(ValueError):
     """An FLEET_DEMO_* variable holds a value the demo cannot use; the message names it."""
@@ -36,6 +38,16 @@ class DemoConfig:
     mqtt_meters: int = 6
     password: str = ""
     password_generated: bool = False
+    # The simulator's run-time control (python -m kpm37.simulator.ctl); below the Modbus ports
+    # so it never lands on one of them, however many gateways there are.
+    control_port: int = DEFAULT_CONTROL_PORT
+
+    def __post_init__(self) -> None:
+        others = {self.web_port: "FLEET_DEMO_PORT", self.mqtt_port: "FLEET_DEMO_MQTT_PORT",
+                  **dict.fromkeys(self.modbus_ports, "FLEET_DEMO_MODBUS_PORT_BASE")}
+        if self.control_port in others:
+            raise DemoConfigError(f"FLEET_DEMO_CONTROL_PORT={self.control_port}: also used by "
+                                  f"{others[self.control_port]}; pick another port")
 
     @property
     def url(self) -> str:
@@ -53,10 +65,12 @@ class DemoConfig:
     def from_env(cls) -> DemoConfig:
         """Read FLEET_DEMO_PORT, FLEET_DEMO_PASSWORD and the other FLEET_DEMO_* knobs."""
         password = os.environ.get("FLEET_DEMO_PASSWORD", "")
+        modbus_port_base = _env_int("FLEET_DEMO_MODBUS_PORT_BASE", 15020, 2, 65000)
         return cls(
             web_port=_env_int("FLEET_DEMO_PORT", 8000, 1, 65535),
             mqtt_port=_env_int("FLEET_DEMO_MQTT_PORT", 18830, 1, 65535),
-            modbus_port_base=_env_int("FLEET_DEMO_MODBUS_PORT_BASE", 15020, 1, 65000),
+            modbus_port_base=modbus_port_base,
+            control_port=_env_int("FLEET_DEMO_CONTROL_PORT", modbus_port_base - 1, 1, 65535),
             gateways=_env_int("FLEET_DEMO_GATEWAYS", 3, 1, 50),
             meters_per_gateway=_env_int("FLEET_DEMO_METERS_PER_GATEWAY", 8, 1, 247),
             mqtt_meters=_env_int("FLEET_DEMO_MQTT_METERS", 6, 0, 500),

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
 
 from django.core.management import get_commands
 
+from kpm37.simulator.codes import modbus_meter_code
+from kpm37.simulator.control import CONTROL_PORT_ENV, DEFAULT_CONTROL_PORT
 from provisioning.demo.config import DemoConfig
 from provisioning.demo.supervisor import (
     Part,
+    Running,
     alive_for,
     log_ready,
     port_free,
@@ -45,8 +49,10 @@ def demo_parts(config: DemoConfig) -> list[Part]:
     return [
         Part("mqtt-broker", [PYTHON, "-m", "kpm37.broker", "--port", str(config.mqtt_port)],
              port_ready(config.mqtt_port), 20, _module_missing("kpm37.broker")),
-        Part("simulator", _simulator_argv(config), ports_ready(config.modbus_ports), 30,
-             _module_missing("kpm37.simulator.__main__")),
+        Part("simulator", _simulator_argv(config),
+             announce_when_ready(ports_ready([*config.modbus_ports, config.control_port]),
+                                 control_hint(config)),
+             30, _module_missing("kpm37.simulator.__main__")),
         Part("celery-worker", [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "INFO",
                                "--concurrency", "2", "-n", "demo-worker@%h"],
              log_ready(" ready."), 60),
@@ -65,12 +71,43 @@ def _simulator_argv(config: DemoConfig) -> list[str]:
             "--meters-per-gateway", str(config.meters_per_gateway),
             "--modbus-port-base", str(config.modbus_port_base),
             "--mqtt-url", config.mqtt_url,
-            "--mqtt-meters", str(config.mqtt_meters)]
+            "--mqtt-meters", str(config.mqtt_meters),
+            "--control-port", str(config.control_port)]
+
+
+def control_hint(config: DemoConfig) -> str:
+    """One line telling the operator how to make a simulated meter misbehave."""
+    port = "" if config.control_port == DEFAULT_CONTROL_PORT else \
+        f"{CONTROL_PORT_ENV}={config.control_port} "
+    code = modbus_meter_code(0, 1, config.meters_per_gateway)
+    return (f"  try: {port}.venv/bin/python -m kpm37.simulator.ctl {code} silent on   "
+            f"(or voltage 265; --help lists every verb)")
+
+
+def announce_when_ready(ready: Callable[[Running], bool],
+                        message: str) -> Callable[[Running], bool]:
+    """``ready``, printing ``message`` the first time it holds.
+
+    The start banner is printed by the demo command; this puts the control hint next to the
+    simulator's own "ready" line without the command having to know about it."""
+    announced = False
+
+    def check(running: Running) -> bool:
+        nonlocal announced
+        if not ready(running):
+            return False
+        if not announced:
+            announced = True
+            print(message, flush=True)
+        return True
+
+    return check
 
 
 def busy_ports(config: DemoConfig) -> list[str]:
     """The ports the demo needs that something else already holds, with the variable to change."""
     wanted = [(config.web_port, "FLEET_DEMO_PORT"), (config.mqtt_port, "FLEET_DEMO_MQTT_PORT")]
     wanted += [(port, "FLEET_DEMO_MODBUS_PORT_BASE") for port in config.modbus_ports]
+    wanted.append((config.control_port, "FLEET_DEMO_CONTROL_PORT"))
     return [f"port {port} is in use (set {variable})" for port, variable in wanted
             if not port_free(port)]
