@@ -15,7 +15,7 @@ from kpm37.simulator.__main__ import build_parser, config_from
 from kpm37.simulator.codes import modbus_meter_code
 from kpm37.simulator.control import DEFAULT_CONTROL_PORT
 from provisioning.demo.config import DemoConfig, DemoConfigError
-from provisioning.demo.parts import announce_when_ready, busy_ports, control_hint, demo_parts
+from provisioning.demo.parts import busy_ports, control_hint, demo_parts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,14 +78,6 @@ def test_a_held_control_port_is_reported_before_the_demo_starts() -> None:
         config = DemoConfig(web_port=_free_port(), mqtt_port=_free_port(),
                             modbus_port_base=_free_port(), gateways=1, control_port=held)
         assert f"port {held} is in use (set FLEET_DEMO_CONTROL_PORT)" in busy_ports(config)
-
-
-def test_the_hint_is_printed_once_when_the_simulator_is_ready(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    answers = iter([False, True, True])
-    check = announce_when_ready(lambda _running: next(answers), "try: this")
-    assert [check(None), check(None), check(None)] == [False, True, True]  # type: ignore[arg-type]
-    assert capsys.readouterr().out == "try: this\n"
 
 
 def test_the_printed_hint_drives_the_simulator_the_demo_starts() -> None:

@@ -81,18 +81,20 @@ def _log_in(base: str, username: str, password: str) -> str:
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_demo_runs_logs_in_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    web, mqtt, modbus = _free_ports(1), _free_ports(1), _free_ports(2)
+    web, mqtt, modbus, control = _free_ports(1), _free_ports(1), _free_ports(2), _free_ports(1)
     env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_ENV}
     env.update(DEBUG="1", FLEET_VAR_DIR=str(tmp_path), FLEET_DEMO_PORT=str(web),
                FLEET_DEMO_MQTT_PORT=str(mqtt), FLEET_DEMO_MODBUS_PORT_BASE=str(modbus),
                FLEET_DEMO_GATEWAYS="2", FLEET_DEMO_METERS_PER_GATEWAY="2",
-               FLEET_DEMO_MQTT_METERS="1", FLEET_DEMO_PASSWORD="e2e-demo-pass")
+               FLEET_DEMO_MQTT_METERS="1", FLEET_DEMO_PASSWORD="e2e-demo-pass",
+               FLEET_DEMO_CONTROL_PORT=str(control))
     demo = subprocess.Popen([sys.executable, "manage.py", "demo"], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         out = _read_until(demo, "Ctrl-C stops everything", 180)
         assert f"demo is running at http://127.0.0.1:{web}/" in out, out
         assert "admin / e2e-demo-pass" in out
+        assert f"FLEET_SIM_CONTROL_PORT={control} .venv/bin/python -m kpm37.simulator.ctl" in out
         assert "+ web ready" in out and "+ celery-worker ready" in out, out
         parts = psutil.Process(demo.pid).children(recursive=True)
         assert len(parts) >= 4

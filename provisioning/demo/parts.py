@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Callable
 
 from django.core.management import get_commands
 
@@ -17,7 +16,6 @@ from kpm37.simulator.control import CONTROL_PORT_ENV, DEFAULT_CONTROL_PORT
 from provisioning.demo.config import DemoConfig
 from provisioning.demo.supervisor import (
     Part,
-    Running,
     alive_for,
     log_ready,
     port_free,
@@ -50,8 +48,7 @@ def demo_parts(config: DemoConfig) -> list[Part]:
         Part("mqtt-broker", [PYTHON, "-m", "kpm37.broker", "--port", str(config.mqtt_port)],
              port_ready(config.mqtt_port), 20, _module_missing("kpm37.broker")),
         Part("simulator", _simulator_argv(config),
-             announce_when_ready(ports_ready([*config.modbus_ports, config.control_port]),
-                                 control_hint(config)),
+             ports_ready([*config.modbus_ports, config.control_port]),
              30, _module_missing("kpm37.simulator.__main__")),
         Part("celery-worker", [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "INFO",
                                "--concurrency", "2", "-n", "demo-worker@%h"],
@@ -82,26 +79,6 @@ def control_hint(config: DemoConfig) -> str:
     code = modbus_meter_code(0, 1, config.meters_per_gateway)
     return (f"  try: {port}.venv/bin/python -m kpm37.simulator.ctl {code} silent on   "
             f"(or voltage 265; --help lists every verb)")
-
-
-def announce_when_ready(ready: Callable[[Running], bool],
-                        message: str) -> Callable[[Running], bool]:
-    """``ready``, printing ``message`` the first time it holds.
-
-    The start banner is printed by the demo command; this puts the control hint next to the
-    simulator's own "ready" line without the command having to know about it."""
-    announced = False
-
-    def check(running: Running) -> bool:
-        nonlocal announced
-        if not ready(running):
-            return False
-        if not announced:
-            announced = True
-            print(message, flush=True)
-        return True
-
-    return check
 
 
 def busy_ports(config: DemoConfig) -> list[str]:

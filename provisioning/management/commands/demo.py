@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from provisioning.demo.config import DemoConfig, DemoConfigError
-from provisioning.demo.parts import busy_ports, demo_parts
+from provisioning.demo.parts import busy_ports, control_hint, demo_parts
 from provisioning.demo.seed import DemoSeedError, FleetShape, demo_fleet_seed
 from provisioning.demo.supervisor import Supervisor
 
@@ -100,4 +100,5 @@ class Command(BaseCommand):
             f"  simulated fleet: {config.gateways} Modbus gateways x {config.meters_per_gateway} "
             f"meters on ports {config.modbus_ports[0]}-{config.modbus_ports[-1]}, "
             f"{config.mqtt_meters} MQTT meters via {config.mqtt_url}\n"
+            f"{control_hint(config)}\n"
             f"  Ctrl-C stops everything.")
