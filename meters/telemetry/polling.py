@@ -33,6 +33,7 @@ from kpm37.modbus.transports import open_transport
 from kpm37.planner import plan_reads
 from kpm37.profile import load_profile
 from kpm37.scheduler import BusScheduler
+from kpm37.transport import Transport
 from meters.choices import GatewayKind, TransportKind
 from meters.models import Gateway, Meter
 from meters.telemetry.choices import MODBUS_SOURCE
@@ -114,7 +115,7 @@ def _frames_per_meter(profile: str) -> int:
     return len(plan_reads(prof, live_quantities(prof)))
 
 
-def _cycle_budget_s(gateway: Gateway, meters: list[Meter]) -> float:
+def poll_budget_s(gateway: Gateway, meters: list[Meter]) -> float:
     """Worst-case bus time of a cycle: every frame waiting out the timeout and the gap."""
     per_frame = (gateway.timeout_ms + gateway.frame_gap_ms) / 1000
     frames = sum(_frames_per_meter(m.profile) for m in meters)
@@ -205,8 +206,11 @@ def _unhold(meters: list[Meter], held_until: datetime, now: datetime) -> None:
 def _transport_settings(gateway: Gateway) -> dict[str, Any]:
     """open_transport() arguments from the gateway's fields; PollError if it is not polled."""
     if gateway.kind not in POLLED_KINDS:
-        raise PollError(f"gateway {gateway.name}: kind {gateway.kind} is not polled "
-                        f"(dial-in meters are read on their own inbound connection)")
+        if gateway.kind == GatewayKind.DIAL_IN:
+            raise PollError(f"gateway {gateway.name}: kind dial-in is not polled here; its "
+                            f"meters dial in to `manage.py dialin_listener --gateway "
+                            f"{gateway.name}`, which polls them")
+        raise PollError(f"gateway {gateway.name}: kind {gateway.kind} is not polled")
     timeout = gateway.timeout_ms / 1000
     if gateway.kind == GatewayKind.SERIAL:
         return {"port": gateway.device, "baudrate": gateway.baud,
@@ -219,7 +223,7 @@ def _transport_settings(gateway: Gateway) -> dict[str, Any]:
 class _RecordingBus:
     """Passes a meter's requests to the bus and keeps the words that came back as evidence."""
 
-    def __init__(self, bus: BusScheduler) -> None:
+    def __init__(self, bus: Transport) -> None:
         self.bus = bus
         self.lines: list[str] = []
 
@@ -242,7 +246,9 @@ class _RecordingBus:
         await self.bus.write_coil(unit, address, value)
 
 
-async def _read_one(bus: BusScheduler, meter: Meter) -> MeterResult:
+async def meter_read(bus: Transport, meter: Meter) -> MeterResult:
+    """Read one meter's live quantities through ``bus`` (a BusScheduler, or any Transport);
+    a failure becomes the result's error, never an exception."""
     recorder = _RecordingBus(bus)
     base = {"meter_id": meter.pk, "code": meter.code, "address": meter.address}
     try:
@@ -258,7 +264,7 @@ async def _read_meters(gateway: Gateway, meters: list[Meter]) -> list[MeterResul
     transport = open_transport(gateway.kind, **_transport_settings(gateway))
     bus = BusScheduler(transport, frame_gap=gateway.frame_gap_ms / 1000, name=gateway.name)
     try:
-        return list(await asyncio.gather(*(_read_one(bus, m) for m in meters)))
+        return list(await asyncio.gather(*(meter_read(bus, m) for m in meters)))
     finally:
         await bus.close()
 
@@ -292,10 +298,19 @@ def _store(report: PollReport, claim: _Claim, meters: list[Meter], now: datetime
         if not claim.still_ours():
             report.note = "claim or lease lost during the cycle: results discarded (fenced out)"
             return
-        candidates = [Candidate(meter=by_id[r.meter_id], source=MODBUS_SOURCE, time=now,
-                                values=r.values, raw=r.raw) for r in report.ok]
-        report.stored = readings_store(candidates=candidates).stored
-        _reschedule(by_id, report.results, now)
+        report.stored = poll_results_store(meters=by_id, results=report.results, now=now)
+
+
+def poll_results_store(*, meters: dict[int, Meter], results: list[MeterResult],
+                       now: datetime) -> int:
+    """Store the successful results as "modbus" readings at ``now`` and reschedule every meter
+    in ``meters`` (by id): next interval on success, backed off on failure. Returns rows
+    stored. Call it inside the transaction that checks the caller still owns the poll."""
+    candidates = [Candidate(meter=meters[r.meter_id], source=MODBUS_SOURCE, time=now,
+                            values=r.values, raw=r.raw) for r in results if r.ok]
+    stored = readings_store(candidates=candidates).stored
+    _reschedule(meters, results, now)
+    return stored
 
 
 # --- the service ------------------------------------------------------------------------------
@@ -326,7 +341,7 @@ def gateway_poll(*, gateway_id: int, meter_ids: list[int] | None = None,
     gateway = _load_gateway(gateway_id)
     report = PollReport(gateway_id=gateway.pk, gateway=gateway.name)
     everyone = list(Meter.objects.filter(gateway=gateway, transport=TransportKind.MODBUS))
-    claim = _Claim(gateway, _cycle_budget_s(gateway, everyone))
+    claim = _Claim(gateway, poll_budget_s(gateway, everyone))
     refused = claim.take()
     if refused:
         report.claimed, report.note = False, refused

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from meters.choices import TransportKind
+from meters.choices import GatewayKind, TransportKind
 from meters.models import Gateway, Meter
 from meters.telemetry.polling import POLLED_KINDS, MeterResult, PollError, gateway_poll
 
@@ -34,6 +34,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         targets = self._targets(opts["gateway"], opts["meter"])
+        if opts["gateway"] is None and opts["meter"] is None:
+            self._mention_dialin()
         if not targets:
             self.stdout.write("no enabled gateway has Modbus meters: nothing to poll")
         failed = 0
@@ -60,6 +62,13 @@ class Command(BaseCommand):
         found = [(g, list(modbus.filter(gateway=g).values_list("pk", flat=True)))
                  for g in gateways]
         return [(g, ids) for g, ids in found if ids or gateway_name is not None]
+
+    def _mention_dialin(self) -> None:
+        """Dial-in meters call us, so this command cannot reach them: say who serves them."""
+        dialin = Gateway.objects.filter(kind=GatewayKind.DIAL_IN, enabled=True).order_by("name")
+        for name in dialin.values_list("name", flat=True):
+            self.stdout.write(f"gateway {name} (dial-in): not polled here; its meters dial in "
+                              f"to `manage.py dialin_listener --gateway {name}`, which polls them")
 
     def _poll(self, gateway: Gateway, meter_ids: list[int]) -> int:
         """Poll one gateway, print its progress and results; returns the number of failures."""
