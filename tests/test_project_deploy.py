@@ -22,7 +22,7 @@ DEPLOY = ROOT / "deploy"
 APP_SERVICES = {"migrate", "web", "worker", "beat", "ingest"}
 UNITS = ["kpm-fleet.target", "kpm-fleet-migrate.service", "kpm-fleet-web.service",
          "kpm-fleet-beat.service", "kpm-fleet-worker@celery.service",
-         "kpm-fleet-ingest@1.service"]
+         "kpm-fleet-ingest@1.service", "kpm-fleet-dialin@gw-4g.service"]
 
 
 def _env_example() -> dict[str, str]:
