@@ -190,3 +190,45 @@ def test_listener_stops_by_itself_after_run_for(db: None) -> None:
     call_command("dialin_listener", "--gateway", gateway.name, "--port", "0",
                  "--run-for", "0.3")
     assert time.monotonic() - started < 20
+
+
+def test_failures_are_logged_backed_off_and_never_stop_the_listener(
+        transactional_db: None, loop: LoopThread) -> None:
+    gateway = GatewayFactory(kind="dial-in", host="127.0.0.1", port=1, timeout_ms=300,
+                             frame_gap_ms=10)
+    silent = _sim(21, 230.0)  # answers unit 1; the inventory says unit 9, so polls time out
+    meter = MeterFactory(gateway=gateway, code=silent.code, address=9, poll_interval_s=600)
+    healthy = _sim(22, 232.0, address=2)
+    other = MeterFactory(gateway=gateway, code=healthy.code, address=2, poll_interval_s=HOUR)
+    process = ListenerProcess(gateway.name)
+    tasks: list[Any] = []
+    try:
+        port = process.port()
+        loop.run(_send_garbage("127.0.0.1", port))
+        for sim in (silent, healthy):
+            tasks.append(loop.run(dial_in(sim, "127.0.0.1", port, timing=FAST))[1])
+        assert wait_until(lambda: PollState.objects.filter(meter=meter, failures=1).exists(),
+                          30), process.log
+        assert wait_until(lambda: _readings(other) == 1, 30), process.log
+    finally:
+        code = process.stop()
+        for task in tasks:
+            loop.loop.call_soon_threadsafe(task.cancel)
+    state = PollState.objects.get(meter=meter)
+    assert state.last_error.startswith("DeviceTimeout") and state.last_ok_at is None
+    assert state.next_poll_at - timezone.now() > timedelta(seconds=1100)  # 2 x 600 s backoff
+    meter.refresh_from_db()
+    assert meter.status == MeterStatus.NEVER_SEEN and not _readings(meter)
+    assert code == 0, process.log
+    assert f"meter {silent.code} poll failed: DeviceTimeout" in process.log
+    assert "not identified" in process.log and "is not a meter code" in process.log
+    assert "Traceback" not in process.log
+
+
+async def _send_garbage(host: str, port: int) -> None:
+    """A caller that is no meter: 13 bytes that are not a code, then it hangs up."""
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(b"GET / HTTP/1.")
+    await writer.drain()
+    await reader.read()  # the listener hangs up on it
+    writer.close()
