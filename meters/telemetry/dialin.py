@@ -21,7 +21,7 @@ import logging
 from datetime import datetime, timedelta
 
 from asgiref.sync import sync_to_async
-from django.db import connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -159,6 +159,9 @@ class MeterSession:
 
     async def _step(self, fresh: bool) -> float:
         """Poll (or note) the meter once if due; returns seconds until the next step."""
+        # A long-lived process has no request cycle to drop a connection that broke (database
+        # restarted) or aged out; without this every later step would fail on it.
+        await _db(close_old_connections)()
         meter = await _db(_inventory_meter)(self.gateway.pk, self.code)
         if meter is None:
             if fresh:
