@@ -184,3 +184,14 @@ def check_mqtt(mqtt: Mapping[str, Any]) -> dict[str, dict[str, str]]:
                                    f"{quantity!r}")
         out[str(topic)] = {str(tag).lower(): str(q) for tag, q in tags.items()}
     return out
+
+
+def check_mqtt_scale(scales: Mapping[str, Any]) -> dict[str, float]:
+    """Per-tag factors from the V1.9 unit to the quantity's unit: positive numbers."""
+    out: dict[str, float] = {}
+    for tag, factor in scales.items():
+        if isinstance(factor, bool) or not isinstance(factor, int | float) or factor <= 0:
+            raise ProfileError(f"mqtt_scale {tag!r}: factor must be a positive number, "
+                               f"got {factor!r}")
+        out[str(tag).lower()] = float(factor)
+    return out

@@ -15,7 +15,14 @@ from typing import Any
 import yaml
 
 from kpm37.errors import ProfileError
-from kpm37.profile_checks import check_map, check_mqtt, int_field, make_block, make_register
+from kpm37.profile_checks import (
+    check_map,
+    check_mqtt,
+    check_mqtt_scale,
+    int_field,
+    make_block,
+    make_register,
+)
 from kpm37.profile_model import TYPE_WORDS, Profile
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
@@ -73,6 +80,7 @@ def _build_profile(data: dict[str, Any]) -> Profile:
         password_first=bool(data.get("password_first", False)),
         protected_groups=tuple(data.get("protected_groups") or ("parameter", "relay", "tou")),
         mqtt=check_mqtt(data.get("mqtt") or {}),
+        mqtt_scale=check_mqtt_scale(data.get("mqtt_scale") or {}),
         max_read=int(data.get("max_read", 125)), max_write=int(data.get("max_write", 123)),
     )
 

@@ -72,6 +72,7 @@ class Profile:
                  registers: list[Register], read_blocks: list[ReadBlock],
                  password_register: str | None, password_first: bool,
                  protected_groups: tuple[str, ...], mqtt: dict[str, dict[str, str]],
+                 mqtt_scale: dict[str, float] | None = None,
                  max_read: int = 125, max_write: int = 123, max_coils: int = 2000) -> None:
         self.name = name
         self.model = model
@@ -84,6 +85,9 @@ class Profile:
         self.password_first = password_first
         self.protected_groups = protected_groups
         self.mqtt = mqtt
+        # quantity = tag value x scale, for tags whose unit differs from the quantity's
+        # (V1.9 sends the residual current in A; the platform keeps mA).
+        self.mqtt_scale: dict[str, float] = dict(mqtt_scale or {})
         self.max_read = max_read
         self.max_write = max_write
         self.max_coils = max_coils

@@ -9,6 +9,7 @@ own Modbus register space so both transports see the same state.
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -57,7 +58,15 @@ def mqtt_mapping(meter: MeterLike) -> Mapping[str, Mapping[str, str]]:
 def tags_for(meter: MeterLike, topic: str, values: Mapping[str, float]) -> dict[str, float]:
     """Canonical values -> V1.9 tags of ``topic`` (the profile mapping, reversed)."""
     mapping = mqtt_mapping(meter).get(topic, {})
-    return {tag: round(values[name], 4) for tag, name in mapping.items() if name in values}
+    scale = getattr(meter.profile, "mqtt_scale", None) or {}
+    return {tag: _publishable(values[name], scale.get(tag, 1.0))
+            for tag, name in mapping.items() if name in values}
+
+
+def _publishable(value: float, factor: float) -> float:
+    # A scaled tag (e.g. ig in A for a quantity kept in mA) keeps the quantity's precision.
+    digits = 4 + max(0, round(math.log10(factor))) if factor > 1 else 4
+    return round(value / factor, digits)
 
 
 @dataclass

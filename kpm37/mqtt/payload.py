@@ -125,14 +125,17 @@ def _tag_values(topic: str, data: dict[str, object]) -> dict[str, float]:
 
 
 def split_known(
-    topic: str, values: Mapping[str, float], mapping: TagMapping | None
+    topic: str, values: Mapping[str, float], mapping: TagMapping | None,
+    scale: Mapping[str, float] | None = None,
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """Split tag values into (canonical quantities, unknown tags) through the mapping."""
+    """Split tag values into (canonical quantities, unknown tags) through the mapping; a tag
+    with a factor in ``scale`` (the profile's mqtt_scale) is converted to the quantity's unit."""
     known = {t.lower(): name for t, name in (mapping or {}).get(topic, {}).items()}
     if topic == TELEIND:
         known.setdefault("di_state", "di_state")
         known.setdefault("do_state", "do_state")
-    quantities = {known[t]: v for t, v in values.items() if t in known}
+    factors = scale or {}
+    quantities = {known[t]: v * factors.get(t, 1.0) for t, v in values.items() if t in known}
     unknown = {t: v for t, v in values.items() if t not in known}
     return quantities, unknown
 

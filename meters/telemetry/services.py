@@ -40,9 +40,6 @@ from meters.telemetry.pipeline import (
     merge_latest,
 )
 
-# V1.9 sends the residual current in amperes; the platform's quantity is in milliamperes.
-MQTT_SCALE = {"residual_current": 1000.0}
-
 
 @dataclass(frozen=True)
 class Rejected:
@@ -71,10 +68,9 @@ class BatchResult:
 # --- MQTT -------------------------------------------------------------------------------------
 
 def _candidate(meter: Meter, message: MqttMessage) -> Candidate:
-    mapping = load_profile(meter.profile).mqtt
+    profile = load_profile(meter.profile)
     tags = {**message.unknown, **message.quantities}
-    values, extra = split_known(message.topic, tags, mapping)
-    values = {n: v * MQTT_SCALE.get(n, 1.0) for n, v in values.items()}
+    values, extra = split_known(message.topic, tags, profile.mqtt, profile.mqtt_scale)
     tz = meter.site.timezone if meter.site_id else "UTC"
     return Candidate(meter=meter, source=message.topic, time=to_utc(message.time, tz),
                      values=values, extra=extra, raw=b"\n".join(message.raw), meter_clock=True)
