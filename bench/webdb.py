@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -50,6 +51,8 @@ def throwaway_database(purpose: str) -> Iterator[str]:
     os.environ.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1",
                        "DATABASE_URL": url, "FLEET_VAR_DIR": str(tmp),
                        "ALLOWED_HOSTS": "testserver,localhost"})
+    # A plain kill (SIGTERM) would skip the clean-up below: make it unwind like an exception.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         _setup_django()
         yield described
