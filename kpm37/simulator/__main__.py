@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=x, default=1.0,
                    help="meter clocks run this many times faster than real time")
     p.add_argument("--seed", type=n, default=0, help="random seed for loads and measurements")
+    p.add_argument("--timezones", default="", metavar="TZ[,TZ...]",
+                   help="IANA time zones the meter clocks run in: gateway g and MQTT meter k "
+                        "take the (g mod n)-th and (k mod n)-th (default: UTC)")
     p.add_argument("--control-port", type=n, default=None,
                    help="serve run-time control (faults, load, clock; see python -m "
                         "kpm37.simulator.ctl --help) on 127.0.0.1:PORT (0: a free port, printed)")
@@ -90,6 +93,7 @@ def config_from(args: argparse.Namespace) -> FleetConfig:
         split_packets=args.split_packets, mqtt_interval=args.mqtt_interval, host=args.host,
         speed=args.speed, seed=args.seed,
         faults=tuple(args.fault), control_port=args.control_port,
+        timezones=tuple(tz.strip() for tz in args.timezones.split(",") if tz.strip()),
     )
 
 

@@ -8,7 +8,12 @@ unique for fleets far larger than a simulator runs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from kpm37.metercode import make_meter_code
+
+T = TypeVar("T")
 
 MAX_SERIAL = 9999
 
@@ -26,3 +31,9 @@ def mqtt_meter_code(index: int, model: str = "307") -> str:
     fold, serial = divmod(index, MAX_SERIAL)
     return make_meter_code(model=model, communication="2", year=25 - fold, month=9,
                            serial=serial + 1)
+
+
+def round_robin(index: int, choices: Sequence[T]) -> T:
+    """The choice for the ``index``-th gateway or MQTT meter (0-based): the demo seeder puts
+    them on sites this way and the simulator runs their clocks in those sites' time zones."""
+    return choices[index % len(choices)]

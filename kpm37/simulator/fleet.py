@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kpm37.simulator.codes import modbus_meter_code, mqtt_meter_code
+from kpm37.simulator.codes import modbus_meter_code, mqtt_meter_code, round_robin
 from kpm37.simulator.control import ControlServer, controlled_meters
 from kpm37.simulator.faults import FaultSpec, apply_meter_fault
 from kpm37.simulator.gateway import MeterLike, SimGateway
@@ -48,6 +49,9 @@ class FleetConfig:
     faults: Sequence[FaultSpec] = field(default_factory=tuple)
     tick_seconds: float = 1.0
     control_port: int | None = None  # run-time control server on loopback (0: a free port)
+    # Meter clocks run in local time: gateway g and MQTT meter k take timezones[g % n] and
+    # timezones[k % n] (codes.round_robin, the rule the demo seeder assigns sites by).
+    timezones: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         for name in ("gateways", "meters_per_gateway", "lora_gateways", "mqtt_meters"):
@@ -65,6 +69,15 @@ class FleetConfig:
             raise ValueError("mqtt_interval: must be positive")
         if self.control_port is not None and not 0 <= self.control_port <= 65535:
             raise ValueError(f"control_port: {self.control_port} is not a port (0-65535)")
+        for tz in self.timezones:
+            try:
+                zoneinfo.ZoneInfo(tz)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"timezones: {tz!r} is not an IANA time zone") from None
+
+    def timezone_of(self, index: int) -> str:
+        """Time zone of the ``index``-th gateway's meters, or of the ``index``-th MQTT meter."""
+        return round_robin(index, self.timezones) if self.timezones else "UTC"
 
 
 class SimulatedFleet:
@@ -78,6 +91,7 @@ class SimulatedFleet:
         self.mqtt_meters: list[MeterLike] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.control: ControlServer | None = None
+        self._timezone_by_code: dict[str, str] = {}
 
     @property
     def meters(self) -> list[MeterLike]:
@@ -92,7 +106,8 @@ class SimulatedFleet:
         profile = load_profile(self.config.profile)
 
         def make(code: str, address: int, seed: int) -> MeterLike:
-            clock = SimClock(speed=self.config.speed)
+            clock = SimClock(speed=self.config.speed,
+                             timezone=self._timezone_by_code.get(code, "UTC"))
             return SimMeter(profile, code=code, address=address, clock=clock, seed=seed)
 
         self._model = MODEL_DIGITS.get(profile.model, "307")
@@ -114,12 +129,17 @@ class SimulatedFleet:
         cfg = self.config
         model = getattr(self, "_model", "307")
         for g in range(cfg.gateways + cfg.lora_gateways):
+            self._timezone_by_code.update(
+                (modbus_meter_code(g, a, cfg.meters_per_gateway, model), cfg.timezone_of(g))
+                for a in range(1, cfg.meters_per_gateway + 1))
             meters = [
                 self._factory(modbus_meter_code(g, a, cfg.meters_per_gateway, model), a,
                               cfg.seed * 1_000_003 + g * 1000 + a)
                 for a in range(1, cfg.meters_per_gateway + 1)
             ]
             await self._start_gateway(g, meters, lora=g >= cfg.gateways)
+        self._timezone_by_code.update(
+            (mqtt_meter_code(i, model), cfg.timezone_of(i)) for i in range(cfg.mqtt_meters))
         self.mqtt_meters = [
             self._factory(mqtt_meter_code(i, model), 1, cfg.seed * 1_000_003 + 900_000 + i)
             for i in range(cfg.mqtt_meters)

@@ -14,6 +14,7 @@ from django.core.management import get_commands
 from kpm37.simulator.codes import modbus_meter_code
 from kpm37.simulator.control import CONTROL_PORT_ENV, DEFAULT_CONTROL_PORT
 from provisioning.demo.config import DemoConfig
+from provisioning.demo.seed import SITES
 from provisioning.demo.supervisor import (
     Part,
     alive_for,
@@ -69,7 +70,8 @@ def _simulator_argv(config: DemoConfig) -> list[str]:
             "--modbus-port-base", str(config.modbus_port_base),
             "--mqtt-url", config.mqtt_url,
             "--mqtt-meters", str(config.mqtt_meters),
-            "--control-port", str(config.control_port)]
+            "--control-port", str(config.control_port),
+            "--timezones", ",".join(tz for _name, tz, _address in SITES)]
 
 
 def control_hint(config: DemoConfig) -> str:

@@ -12,7 +12,7 @@ from itertools import cycle
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
-from kpm37.simulator.codes import modbus_meter_code, mqtt_meter_code
+from kpm37.simulator.codes import modbus_meter_code, mqtt_meter_code, round_robin
 from meters.choices import GatewayKind, TransportKind
 from meters.models import Gateway, Label, Meter, Site, Tenant
 from meters.roles import ADMIN, BILLING, OPERATOR, TENANT_VIEWER, sync_roles
@@ -20,6 +20,8 @@ from meters.roles import ADMIN, BILLING, OPERATOR, TENANT_VIEWER, sync_roles
 GATEWAY_PREFIX = "demo-gw-"
 DEMO_POLL_INTERVAL_S = 60  # brisk, so the demo's pages move while someone watches
 
+# Gateways and MQTT meters take these sites round robin (kpm37.simulator.codes.round_robin), and
+# the simulator is told the same time zones in the same order, so meter clocks match their site.
 SITES = [
     ("Vienna Depot", "Europe/Vienna", "Erdberger Lände 26, 1030 Wien"),
     ("Shanghai Works", "Asia/Shanghai", "88 Keyuan Road, Pudong, Shanghai"),
@@ -99,7 +101,7 @@ def _seed_gateways(shape: FleetShape, sites: list[Site]) -> list[Gateway]:
         gateway, _ = Gateway.objects.update_or_create(
             name=f"{GATEWAY_PREFIX}{index + 1}",
             defaults={"kind": GatewayKind.MODBUS_TCP, "host": shape.modbus_host,
-                      "port": shape.modbus_port_base + index, "site": sites[index % len(sites)],
+                      "port": shape.modbus_port_base + index, "site": round_robin(index, sites),
                       "enabled": True})
         gateway.full_clean()
         gateways.append(gateway)
@@ -130,7 +132,7 @@ def _seed_modbus_meters(shape: FleetShape, gateways: list[Gateway], tenants: lis
 def _seed_mqtt_meters(shape: FleetShape, sites: list[Site], tenants: list[Tenant],
                       labels: list[Label]) -> int:
     for index in range(shape.mqtt_meters):
-        site = sites[index % len(sites)]
+        site = round_robin(index, sites)
         tenant = _site_tenants(site, tenants)[index % 2]
         _save_meter(mqtt_meter_code(index), {"transport": TransportKind.MQTT, "gateway": None,
                                              "address": None, "site": site, "tenant": tenant},
