@@ -13,10 +13,11 @@ from meters.models import Meter
 
 # The code never changes on update, so neither do the fields decoded from it.
 UPDATED_FIELDS = ["profile", "transport", "gateway", "address", "site", "tenant", "ct_ratio",
-                  "pt_ratio"]
+                  "pt_ratio", "shares_bus"]
 _COLUMNS = [("id", "bigint"), ("profile", "varchar"), ("transport", "varchar"),
             ("gateway_id", "bigint"), ("address", "smallint"), ("site_id", "bigint"),
-            ("tenant_id", "bigint"), ("ct_ratio", "numeric"), ("pt_ratio", "numeric")]
+            ("tenant_id", "bigint"), ("ct_ratio", "numeric"), ("pt_ratio", "numeric"),
+            ("shares_bus", "boolean")]
 
 
 def update_meters(meters: list[Meter]) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from kpm37.profile import profile_names
+from meters.choices import GatewayKind
 from meters.models import Gateway, Meter
 from meters.rows import COLUMNS, REQUIRED_COLUMNS, MeterRow, parse_meter_row
 
@@ -155,6 +156,8 @@ def existing_codes(codes: list[str]) -> dict[str, int]:
 def _check_against_database(plan: ImportPlan) -> None:
     names = {row.gateway for _, row in plan.rows if row.gateway}
     gateways = dict(Gateway.objects.filter(name__in=names).values_list("name", "id"))
+    own_links = set(Gateway.objects.filter(name__in=names, kind=GatewayKind.DIAL_IN)
+                    .values_list("name", flat=True))
     file_codes = {row.code for _, row in plan.rows}
     plan.existing_codes = set(existing_codes(sorted(file_codes)))
     # Bus positions held by meters the file does not mention (those it mentions may move).
@@ -167,8 +170,8 @@ def _check_against_database(plan: ImportPlan) -> None:
             plan.problems.append(ImportProblem(
                 line, "gateway", f"unknown gateway {row.gateway!r} (gateways must exist first)"))
             continue
-        if not row.gateway or row.address is None:
-            continue
+        if not row.gateway or row.address is None or row.gateway in own_links:
+            continue  # a dial-in meter's unit id may repeat: it has a link of its own
         _check_position(plan, line, row, (gateways[row.gateway], row.address), held, taken)
 
 

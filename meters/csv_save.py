@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from meters.bulk_update import update_meters
+from meters.choices import GatewayKind
 from meters.csv_import import (
     BATCH,
     ImportPlan,
@@ -21,7 +22,7 @@ from meters.models import Gateway, Label, Meter, Site, Tenant
 from meters.rows import MeterRow
 
 STATE_FIELDS = ["profile", "transport", "gateway_id", "address", "site_id", "tenant_id",
-                "ct_ratio", "pt_ratio"]
+                "ct_ratio", "pt_ratio", "shares_bus"]
 THROUGH = Meter.labels.through
 
 
@@ -56,6 +57,7 @@ def _build(row: MeterRow, meter_id: int | None, ids: dict[str, dict[str, int]]) 
                   ct_ratio=row.ct_ratio, pt_ratio=row.pt_ratio)
     if meter.gateway_id is None:
         meter.address = None
+    meter.shares_bus = row.gateway not in ids["dial-in"]
     meter.fill_decoded_code()
     return meter
 
@@ -99,6 +101,9 @@ def meter_import_apply(*, plan: ImportPlan, progress: Progress = no_progress) ->
     sites = _ensure_named(Site, {row.site for row in rows if row.site})
     ids = {"site": sites, "tenant": _ensure_tenants(rows, sites),
            "gateway": dict(Gateway.objects.filter(name__in={r.gateway for r in rows})
+                           .values_list("name", "id")),
+           "dial-in": dict(Gateway.objects.filter(name__in={r.gateway for r in rows},
+                                                  kind=GatewayKind.DIAL_IN)
                            .values_list("name", "id"))}
     labels = _ensure_named(Label, {name for row in rows for name in row.labels})
     state, current_labels = _current_state([row.code for row in rows])

@@ -139,6 +139,10 @@ class Meter(models.Model):
                                                MaxValueValidator(Decimal("6000.0"))])
     poll_interval_s = models.PositiveIntegerField(default=300,
                                                   validators=[MinValueValidator(10)])
+    shares_bus = models.BooleanField(
+        default=True, editable=False,
+        help_text="False under a dial-in gateway: each such meter has a link of its own, so "
+                  "its address need not be unique on the gateway")
     status = models.CharField(max_length=12, choices=MeterStatus.choices,
                               default=MeterStatus.NEVER_SEEN, db_index=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
@@ -149,7 +153,7 @@ class Meter(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["gateway", "address"], name="meter_address_unique_per_gateway",
-                condition=Q(gateway__isnull=False),
+                condition=Q(gateway__isnull=False, shares_bus=True),
                 violation_error_message="this address is already used on this gateway"),
             models.CheckConstraint(
                 name="meter_transport_fields",
@@ -165,6 +169,7 @@ class Meter(models.Model):
 
     def save(self, *args: object, **kwargs: object) -> None:
         self.fill_decoded_code()
+        self.shares_bus = not (self.gateway_id and self.gateway.kind == GatewayKind.DIAL_IN)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def clean(self) -> None:

@@ -7,9 +7,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model, ProtectedError
+from django.db.models import Count, Model, ProtectedError
 
 from kpm37.profile import profile_names
+from meters.choices import GatewayKind
 from meters.models import Gateway, Label, Meter, Site, Tenant
 from meters.rows import MeterRow, RowErrors, parse_meter_row
 
@@ -48,7 +49,8 @@ def _check_clashes(row: MeterRow, gateway: Gateway | None, meter: Meter | None,
     others = Meter.objects.exclude(pk=meter.pk) if meter else Meter.objects.all()
     if others.filter(code=row.code).exists():
         errors.setdefault("code", f"a meter with code {row.code} already exists")
-    if gateway and row.address is not None:
+    # Dial-in meters each have a link of their own: their unit ids may repeat on the gateway.
+    if gateway and gateway.kind != GatewayKind.DIAL_IN and row.address is not None:
         holder = others.filter(gateway=gateway, address=row.address).first()
         if holder:
             errors.setdefault("address", f"address {row.address} is already used on gateway "
@@ -142,9 +144,25 @@ def gateway_create(*, fields: dict[str, Any]) -> Gateway:
 
 @transaction.atomic
 def gateway_update(*, gateway: Gateway, fields: dict[str, Any]) -> Gateway:
-    """Change a gateway's fields and check the result."""
+    """Change a gateway's fields and check the result.
+
+    Turning a dial-in listener into a bus gateway (or back) changes whether its meters share
+    one bus, so it is refused while two of them use the same address."""
     for name, value in fields.items():
         setattr(gateway, name, value)
     gateway.full_clean()
+    shares_bus = gateway.kind != GatewayKind.DIAL_IN
+    if shares_bus:
+        _refuse_address_clashes(gateway)
     gateway.save()
+    Meter.objects.filter(gateway=gateway).exclude(shares_bus=shares_bus).update(
+        shares_bus=shares_bus)
     return gateway
+
+
+def _refuse_address_clashes(gateway: Gateway) -> None:
+    clash = (Meter.objects.filter(gateway=gateway).values("address")
+             .annotate(n=Count("id")).filter(n__gt=1).order_by("address").first())
+    if clash:
+        raise ValidationError({"kind": f"meters of gateway {gateway.name} share address "
+                                       f"{clash['address']}; on one bus addresses must differ"})
