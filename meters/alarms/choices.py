@@ -16,7 +16,7 @@ class Severity(models.TextChoices):
 
     @property
     def colour(self) -> str:
-        return {"critical": "red", "major": "orange", "minor": "yellow", "warning": "blue"}[
+        return {"critical": "red", "major": "orange", "minor": "amber", "warning": "blue"}[
             self.value]
 
     @property
@@ -32,7 +32,7 @@ class AlarmState(models.TextChoices):
 
     @property
     def colour(self) -> str:
-        return {"active": "red", "acknowledged": "orange", "cleared": "green"}[self.value]
+        return {"active": "red", "acknowledged": "amber", "cleared": "green"}[self.value]
 
 
 class AlarmKind(models.TextChoices):

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
 from meters.alarms.choices import AlarmKind, AlarmSource, AlarmState, Severity
 from meters.alarms.models import Alarm
+
+
+class AnyYesNoSelect(forms.NullBooleanSelect):
+    """A yes/no select whose empty choice reads "Any" (Django's says "Unknown")."""
+
+    def __init__(self, attrs: dict[str, str] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
 
 
 class AlarmFilterSet(django_filters.FilterSet):
@@ -14,11 +23,12 @@ class AlarmFilterSet(django_filters.FilterSet):
     meter = django_filters.CharFilter(field_name="meter__code", lookup_expr="iexact",
                                       label="Meter code")
     meter_id = django_filters.NumberFilter(field_name="meter_id")
-    state = django_filters.ChoiceFilter(choices=AlarmState.choices)
-    severity = django_filters.ChoiceFilter(choices=Severity.choices)
-    kind = django_filters.ChoiceFilter(choices=AlarmKind.choices)
-    source = django_filters.ChoiceFilter(choices=AlarmSource.choices)
-    open = django_filters.BooleanFilter(method="only_open", label="Open (not cleared)")
+    state = django_filters.ChoiceFilter(choices=AlarmState.choices, empty_label="Any")
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any")
+    kind = django_filters.ChoiceFilter(choices=AlarmKind.choices, empty_label="Any")
+    source = django_filters.ChoiceFilter(choices=AlarmSource.choices, empty_label="Any")
+    open = django_filters.BooleanFilter(method="only_open", label="Open (not cleared)",
+                                        widget=AnyYesNoSelect)
 
     class Meta:
         model = Alarm
