@@ -7,6 +7,7 @@ and MQTT_URL to run it at scale on PostgreSQL, Redis and Mosquitto.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -21,9 +22,13 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"  # noqa: S105
+    if not (DEBUG or env_bool("FLEET_OFFLINE_COMMAND")):
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off "
+                                   "(see deploy/env.example)")
+    # With DEBUG a fixed development key (sessions survive a demo restart); for a command that
+    # signs nothing (manage.py OFFLINE_COMMANDS) a throwaway one.
+    SECRET_KEY = ("insecure-development-key-only-used-with-DEBUG-on" if DEBUG
+                  else secrets.token_urlsafe(50))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

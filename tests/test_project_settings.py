@@ -48,3 +48,25 @@ def test_no_project_package_shadows_the_standard_platform_module() -> None:
 
     assert not (ROOT / "platform").exists()
     assert Path(platform.__file__).parent != ROOT
+
+
+def test_bare_checkout_runs_makemigrations_but_refuses_to_serve_without_a_key() -> None:
+    """A developer's `manage.py makemigrations` needs no secrets; anything that could serve or
+    sign refuses in one line, without a traceback."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "FLEET_OFFLINE_COMMAND"}}
+    offline = subprocess.run([sys.executable, "manage.py", "makemigrations", "--check",
+                              "--dry-run"], cwd=root, env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert offline.returncode == 0, offline.stderr
+    serving = subprocess.run([sys.executable, "manage.py", "check"], cwd=root, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert serving.returncode == 1
+    assert serving.stderr.strip() == ("configuration error: SECRET_KEY must be set when DEBUG "
+                                      "is off (see deploy/env.example)")
