@@ -9,6 +9,7 @@ import pytest
 
 from tests.factories import MeterFactory, SiteFactory
 from tests.telemetry.background import amqtt_url  # noqa: F401 - a fixture for these tests
+from tests.telemetry.private_broker import broker  # noqa: F401 - a Mosquitto of its own
 
 CAPTURES = Path(__file__).parent.parent / "fixtures" / "captures"
 CAPTURE_CODES = ("33B1225950027", "33B1225950028", "33B1225950029")
