@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from meters import roles
+from meters.alarms.bulk import Repeats
 from meters.alarms.choices import AlarmKind, AlarmState, Severity
 from meters.alarms.models import Alarm, Notification, NotificationChannel
 from meters.alarms.rules import Condition, Outcome
@@ -77,22 +78,31 @@ def alarm_resolve(*, meter_id: int, kind: str, at: datetime | None = None) -> in
 
 @transaction.atomic
 def alarms_apply(*, outcomes: list[tuple[int, Outcome]], at: datetime | None = None) -> None:
-    """Raise, repeat or clear alarms for many meters at once (one read of the open alarms)."""
+    """Raise, repeat or clear alarms for many meters at once.
+
+    One read of the open alarms; repeats are summed per alarm and written together at the end
+    (see meters/alarms/bulk.py), so an alarm storm costs a few statements per batch, not one per
+    message. Clears and new alarms are written in order as they come, as they are rare.
+    """
     at = at or timezone.now()
     open_alarms = _open_alarms({meter_id for meter_id, _ in outcomes})
+    repeats = Repeats()
     for meter_id, outcome in outcomes:
         for kind, condition in outcome.items():
             existing = open_alarms.get((meter_id, kind))
             if condition is None:
                 if existing is not None:
+                    # Repeats already tallied still land on this (now cleared) row by id.
                     alarm_resolve(meter_id=meter_id, kind=kind, at=at)
                     del open_alarms[(meter_id, kind)]
             elif existing is not None:
-                _repeat(existing, condition, at)
+                repeats.add(existing.pk, at=at, message=condition.message,
+                            details=condition.details)
             else:
                 created = _create(meter_id, condition, at) or alarm_raise(
                     meter_id=meter_id, condition=condition, at=at)
                 open_alarms[(meter_id, kind)] = created
+    repeats.write()
 
 
 def _require_operator(user: Any) -> None:
