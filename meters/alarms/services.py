@@ -17,8 +17,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from meters import roles
-from meters.alarms.bulk import Repeats
-from meters.alarms.choices import AlarmKind, AlarmState, Severity
+from meters.alarms.bulk import NewAlarm, NewAlarms, Repeats
+from meters.alarms.choices import AlarmState, Severity
 from meters.alarms.models import Alarm, Notification, NotificationChannel
 from meters.alarms.rules import Condition, Outcome
 
@@ -36,21 +36,24 @@ def _repeat(alarm: Alarm, condition: Condition, at: datetime) -> None:
                                             details=condition.details)
 
 
-def _create(meter_id: int, condition: Condition, at: datetime) -> Alarm | None:
-    kind = AlarmKind(condition.kind)
+def _create(meter_id: int, condition: Condition, at: datetime, count: int = 1) -> Alarm | None:
     try:
         with transaction.atomic():
-            alarm = Alarm.objects.create(
-                meter_id=meter_id, kind=kind, source=kind.source, severity=kind.severity,
-                message=condition.message[:300], details=condition.details,
-                first_seen_at=at, last_seen_at=at)
+            alarm = NewAlarm(meter_id, condition, count).row(at)
+            alarm.save(force_insert=True)
     except IntegrityError:
         return None  # another process opened it a moment ago
-    if NotificationChannel.objects.filter(enabled=True).exists():
+    _announce([alarm])
+    return alarm
+
+
+def _announce(alarms: list[Alarm]) -> None:
+    """Send each new alarm to the channels once the transaction commits."""
+    if alarms and NotificationChannel.objects.filter(enabled=True).exists():
         from meters.alarms.tasks import notify_alarm
 
-        transaction.on_commit(lambda: notify_alarm.delay(alarm.pk))
-    return alarm
+        for alarm in alarms:
+            transaction.on_commit(lambda pk=alarm.pk: notify_alarm.delay(pk))
 
 
 @transaction.atomic
@@ -80,29 +83,61 @@ def alarm_resolve(*, meter_id: int, kind: str, at: datetime | None = None) -> in
 def alarms_apply(*, outcomes: list[tuple[int, Outcome]], at: datetime | None = None) -> None:
     """Raise, repeat or clear alarms for many meters at once.
 
-    One read of the open alarms; repeats are summed per alarm and written together at the end
-    (see meters/alarms/bulk.py), so an alarm storm costs a few statements per batch, not one per
-    message. Clears and new alarms are written in order as they come, as they are rare.
+    One read of the open alarms; repeats are summed per alarm and new alarms per (meter, kind),
+    both written together at the end (see meters/alarms/bulk.py), so an alarm storm costs a few
+    statements per batch, not one per message. Clears are written in order as they come.
     """
     at = at or timezone.now()
-    open_alarms = _open_alarms({meter_id for meter_id, _ in outcomes})
-    repeats = Repeats()
+    batch = _AlarmBatch(_open_alarms({meter_id for meter_id, _ in outcomes}), at)
     for meter_id, outcome in outcomes:
         for kind, condition in outcome.items():
-            existing = open_alarms.get((meter_id, kind))
             if condition is None:
-                if existing is not None:
-                    # Repeats already tallied still land on this (now cleared) row by id.
-                    alarm_resolve(meter_id=meter_id, kind=kind, at=at)
-                    del open_alarms[(meter_id, kind)]
-            elif existing is not None:
-                repeats.add(existing.pk, at=at, message=condition.message,
-                            details=condition.details)
+                batch.clear(meter_id, kind)
             else:
-                created = _create(meter_id, condition, at) or alarm_raise(
-                    meter_id=meter_id, condition=condition, at=at)
-                open_alarms[(meter_id, kind)] = created
-    repeats.write()
+                batch.raise_(meter_id, condition)
+    batch.write()
+
+
+class _AlarmBatch:
+    """What one ``alarms_apply`` call has seen so far, and what it still has to write."""
+
+    def __init__(self, open_alarms: dict[tuple[int, str], Alarm], at: datetime) -> None:
+        self.open_alarms, self.at = open_alarms, at
+        self.repeats, self.new = Repeats(), NewAlarms()
+
+    def raise_(self, meter_id: int, condition: Condition) -> None:
+        existing = self.open_alarms.get((meter_id, condition.kind))
+        if existing is None:
+            self.new.add(meter_id, condition)
+        else:
+            self.repeats.add(existing.pk, at=self.at, message=condition.message,
+                             details=condition.details)
+
+    def clear(self, meter_id: int, kind: str) -> None:
+        pending = self.new.pop(meter_id, kind)
+        if pending is not None:  # opened earlier in this batch: write it now, so it can clear
+            self._open_one(pending)
+        elif self.open_alarms.pop((meter_id, kind), None) is None:
+            return
+        # Repeats already tallied still land on the cleared row: they go by id.
+        alarm_resolve(meter_id=meter_id, kind=kind, at=self.at)
+
+    def write(self) -> None:
+        created = self.new.insert(self.at)
+        if created is None:  # another process opened one of them: go row by row
+            for pending in self.new.pending():
+                self._open_one(pending)
+        else:
+            _announce(created)
+        self.repeats.write()
+
+    def _open_one(self, new: NewAlarm) -> None:
+        if _create(new.meter_id, new.condition, self.at, count=new.n) is not None:
+            return
+        alarm = alarm_raise(meter_id=new.meter_id, condition=new.condition, at=self.at)
+        if new.n > 1:
+            self.repeats.add(alarm.pk, at=self.at, message=new.condition.message,
+                             details=new.condition.details, n=new.n - 1)
 
 
 def _require_operator(user: Any) -> None:

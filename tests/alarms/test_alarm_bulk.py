@@ -125,3 +125,26 @@ def test_tallies_over_several_chunks_all_land() -> None:
         assert stored[alarm.pk].count == 3
         assert stored[alarm.pk].message == f"m{n + 5}"
         assert stored[alarm.pk].details == {"n": n + 5}
+
+
+def test_a_batch_opening_250_alarms_takes_a_bounded_number_of_queries(
+        django_assert_max_num_queries: Any) -> None:
+    NotificationChannel.objects.create(name="ops", kind="webhook", target="http://127.0.0.1:9/")
+    meters = MeterFactory.create_batch(125)
+    outcomes: list[tuple[int, Outcome]] = [
+        (m.pk, {OVER_V: volts(270 + n), OVER_I: amps(9 + n)}) for n in (1, 2) for m in meters]
+    with django_assert_max_num_queries(10):  # read, savepoint, INSERT, release, channels
+        alarms_apply(outcomes=outcomes, at=T1)
+    assert set(Alarm.objects.values_list("count", "state")) == {(2, AlarmState.ACTIVE)}
+    assert Alarm.objects.count() == 250
+    assert open_alarm(meters[0], OVER_V).message == "voltage 272 V above 264.0 V"
+
+
+def test_opened_then_cleared_in_one_call_is_stored_cleared() -> None:
+    meter = MeterFactory()
+    alarms_apply(outcomes=[(meter.pk, {OVER_V: volts(270)}), (meter.pk, {OVER_V: volts(271)}),
+                           (meter.pk, {OVER_V: None}), (meter.pk, {OVER_V: volts(280)})], at=T1)
+    cleared = Alarm.objects.get(meter=meter, state=AlarmState.CLEARED)
+    assert cleared.count == 2 and cleared.message == "voltage 271 V above 264.0 V"
+    reopened = open_alarm(meter, OVER_V)
+    assert reopened.count == 1 and reopened.details == {"phases": {"voltage_a": 280}}
