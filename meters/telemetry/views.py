@@ -3,8 +3,6 @@ unregistered meters (with adoption). Views stay thin: selectors read, services w
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -57,8 +55,9 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
     series = {n: [{"x": r.time.isoformat(), "y": r.values[n]} for r in reversed(rows)
                   if n in r.values] for n in names}
     return render(request, "telemetry/history.html", {
-        "meter": meter, "filterset": filterset, "series_json": json.dumps(series),
-        "quantities": sorted(QUANTITIES), "chosen": names, "points": len(rows)})
+        "meter": meter, "filterset": filterset, "series": series, "limit": CHART_POINTS,
+        "quantities": sorted((q.name, q.label) for q in QUANTITIES.values()), "chosen": names,
+        "points": len(rows)})
 
 
 @role_required(fleet_wide=True)
