@@ -1,0 +1,85 @@
+"""The bus side of a poll cycle: transport settings and reading meters through a BusScheduler.
+
+Every meter's requests queue on one scheduler in one event loop, so only one frame is in
+flight on the gateway's bus and the frame gap is honoured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kpm37.device import MeterDevice
+from kpm37.modbus.transports import open_transport
+from kpm37.profile import load_profile
+from kpm37.scheduler import BusScheduler
+from kpm37.transport import Transport
+from meters.choices import GatewayKind
+from meters.models import Gateway, Meter
+from meters.telemetry.poll_results import POLLED_KINDS, MeterResult, PollError
+
+
+def transport_settings(gateway: Gateway) -> dict[str, Any]:
+    """open_transport() arguments from the gateway's fields; PollError if it is not polled."""
+    if gateway.kind not in POLLED_KINDS:
+        if gateway.kind == GatewayKind.DIAL_IN:
+            raise PollError(f"gateway {gateway.name}: kind dial-in is not polled here; its "
+                            f"meters dial in to `manage.py dialin_listener --gateway "
+                            f"{gateway.name}`, which polls them")
+        raise PollError(f"gateway {gateway.name}: kind {gateway.kind} is not polled")
+    timeout = gateway.timeout_ms / 1000
+    if gateway.kind == GatewayKind.SERIAL:
+        return {"port": gateway.device, "baudrate": gateway.baud,
+                "parity": gateway.data_format[1], "timeout": timeout}
+    if not gateway.host or not gateway.port:
+        raise PollError(f"gateway {gateway.name}: host and port must be set to poll it")
+    return {"host": gateway.host, "port": gateway.port, "timeout": timeout}
+
+
+class _RecordingBus:
+    """Passes a meter's requests to the bus and keeps the words that came back as evidence."""
+
+    def __init__(self, bus: Transport) -> None:
+        self.bus = bus
+        self.lines: list[str] = []
+
+    async def read_registers(self, unit: int, address: int, count: int) -> list[int]:
+        words = await self.bus.read_registers(unit, address, count)
+        self.lines.append(f"unit {unit} fc03 @{address} x{count}: "
+                          + " ".join(f"{w:04x}" for w in words))
+        return words
+
+    async def read_coils(self, unit: int, address: int, count: int) -> list[bool]:
+        bits = await self.bus.read_coils(unit, address, count)
+        self.lines.append(f"unit {unit} fc01 @{address} x{count}: "
+                          + "".join("1" if b else "0" for b in bits))
+        return bits
+
+    async def write_registers(self, unit: int, address: int, values: list[int]) -> None:
+        await self.bus.write_registers(unit, address, values)
+
+    async def write_coil(self, unit: int, address: int, value: bool) -> None:
+        await self.bus.write_coil(unit, address, value)
+
+
+async def meter_read(bus: Transport, meter: Meter) -> MeterResult:
+    """Read one meter's live quantities through ``bus`` (a BusScheduler, or any Transport);
+    a failure becomes the result's error, never an exception."""
+    recorder = _RecordingBus(bus)
+    base = {"meter_id": meter.pk, "code": meter.code, "address": meter.address}
+    try:
+        device = MeterDevice(recorder, load_profile(meter.profile), int(meter.address or 0))
+        values = await device.read_live()
+    except Exception as exc:  # every failure is this meter's result; the others carry on
+        return MeterResult(**base, error=type(exc).__name__, message=str(exc) or repr(exc))
+    return MeterResult(**base, values=values, raw="\n".join(recorder.lines).encode())
+
+
+async def meters_read(gateway: Gateway, meters: list[Meter]) -> list[MeterResult]:
+    """All meters' requests queue on one scheduler: one frame in flight, the gap honoured."""
+    transport = open_transport(gateway.kind, **transport_settings(gateway))
+    bus = BusScheduler(transport, frame_gap=gateway.frame_gap_ms / 1000, name=gateway.name)
+    try:
+        return list(await asyncio.gather(*(meter_read(bus, m) for m in meters)))
+    finally:
+        await bus.close()
