@@ -1,260 +1,40 @@
 """Writes of the telemetry app: store a batch of readings, dead letters, adoption, retention.
 
-``readings_store`` is the one path into history for MQTT messages and Modbus polls alike: it
-refuses all-zero messages and backwards energy counters (recording why), drops duplicates of
-(meter, source, time), inserts the rest in bulk, folds them into each meter's latest state,
-marks meters online and raises or clears alarms, all in one transaction, so a caller that
-acknowledges after it returns never acknowledges what was not committed.
+``readings_store`` (in ``store``) is the one path into history for MQTT messages and Modbus
+polls alike: it refuses all-zero messages and backwards energy counters (recording why), drops
+duplicates of (meter, source, time), inserts the rest in bulk, folds them into each meter's
+latest state, marks meters online and raises or clears alarms, all in one transaction, so a
+caller that acknowledges after it returns never acknowledges what was not committed. The MQTT
+batch path is in ``mqtt_services``; both are re-exported here, beside the housekeeping writes.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
-from kpm37.errors import ProfileError, ProtocolError
-from kpm37.mqtt.payload import MqttMessage, split_known, to_utc
-from kpm37.mqtt.topics import TELEIND
-from kpm37.profile import load_profile
 from meters.alarms.choices import AlarmKind
-from meters.alarms.rules import Condition, Outcome, di_change, evaluate
-from meters.alarms.services import alarm_resolve, alarms_apply
-from meters.alarms.thresholds import thresholds_for
+from meters.alarms.rules import Condition
+from meters.alarms.services import alarms_apply
 from meters.choices import MeterStatus, TransportKind
 from meters.models import Meter
 from meters.telemetry import conf
-from meters.telemetry.choices import DeadLetterKind
-from meters.telemetry.models import DeadLetter, LatestState, Reading, UnregisteredMeter
-from meters.telemetry.pipeline import (
-    Candidate,
-    backwards_counters,
-    clock_condition,
-    is_all_zero,
-    merge_latest,
-)
+from meters.telemetry.models import DeadLetter, Reading, UnregisteredMeter
+from meters.telemetry.mqtt_services import mqtt_batch_ingest
+from meters.telemetry.store import BatchResult, Rejected, readings_store
 
-
-@dataclass(frozen=True)
-class Rejected:
-    """A packet that could not be parsed at all: kept as a dead letter with its reason."""
-
-    topic: str
-    payload: bytes
-    reason: str
-    kind: str = DeadLetterKind.MALFORMED
-    meter_code: str = ""
-
-
-@dataclass
-class BatchResult:
-    """What one batch did: rows stored, duplicates dropped, dead letters by kind."""
-
-    stored: int = 0
-    duplicates: int = 0
-    dead: Counter[str] = field(default_factory=Counter)
-
-    def __str__(self) -> str:
-        dead = ", ".join(f"{k} {n}" for k, n in sorted(self.dead.items())) or "none"
-        return f"stored {self.stored}, duplicates {self.duplicates}, dead letters: {dead}"
-
-
-# --- MQTT -------------------------------------------------------------------------------------
-
-def _candidate(meter: Meter, message: MqttMessage) -> Candidate:
-    profile = load_profile(meter.profile)
-    tags = {**message.unknown, **message.quantities}
-    values, extra = split_known(message.topic, tags, profile.mqtt, profile.mqtt_scale)
-    tz = meter.site.timezone if meter.site_id else "UTC"
-    return Candidate(meter=meter, source=message.topic, time=to_utc(message.time, tz),
-                     values=values, extra=extra, raw=b"\n".join(message.raw), meter_clock=True)
-
-
-def _unknown_meter(message: MqttMessage, received_at: datetime) -> Rejected:
-    return Rejected(topic=message.topic, payload=b"\n".join(message.raw),
-                    reason=f"meter code {message.meter_code} is not in the inventory",
-                    kind=DeadLetterKind.UNKNOWN_METER, meter_code=message.meter_code)
-
-
-@transaction.atomic
-def mqtt_batch_ingest(*, messages: Iterable[MqttMessage], rejected: Iterable[Rejected] = (),
-                      received_at: datetime | None = None) -> BatchResult:
-    """Store a batch of parsed (reassembled) MQTT messages plus the packets that failed parsing."""
-    received_at = received_at or timezone.now()
-    messages = list(messages)
-    codes = {m.meter_code for m in messages}
-    meters = {m.code: m for m in Meter.objects.filter(code__in=codes).select_related("site")}
-    dead = list(rejected)
-    candidates = []
-    for message in messages:
-        meter = meters.get(message.meter_code)
-        if meter is None:
-            dead.append(_unknown_meter(message, received_at))
-        else:
-            try:
-                candidates.append(_candidate(meter, message))
-            except (ProtocolError, ProfileError) as exc:  # bad time zone or profile: keep it
-                dead.append(Rejected(topic=message.topic, payload=b"\n".join(message.raw),
-                                     reason=str(exc), meter_code=message.meter_code))
-    _note_unregistered([d.meter_code for d in dead if d.kind == DeadLetterKind.UNKNOWN_METER],
-                       received_at)
-    return readings_store(candidates=candidates, dead=dead, received_at=received_at)
-
-
-def _note_unregistered(codes: list[str], at: datetime) -> None:
-    for code, count in Counter(codes).items():
-        updated = UnregisteredMeter.objects.filter(code=code).update(
-            last_seen_at=at, message_count=F("message_count") + count)
-        if updated:
-            continue
-        try:
-            with transaction.atomic():
-                UnregisteredMeter.objects.create(code=code, first_seen_at=at, last_seen_at=at,
-                                                 message_count=count)
-        except IntegrityError:  # another ingest process listed it first
-            UnregisteredMeter.objects.filter(code=code).update(
-                last_seen_at=at, message_count=F("message_count") + count)
-
-
-# --- the common path --------------------------------------------------------------------------
-
-class _Batch:
-    """Working state of one readings_store call."""
-
-    def __init__(self, candidates: list[Candidate], received_at: datetime) -> None:
-        self.received_at = received_at
-        self.candidates = sorted(candidates, key=lambda c: c.time)
-        meter_ids = sorted({c.meter.pk for c in candidates})
-        # Locking the latest-state rows serialises two ingest processes on one meter, so
-        # neither loses the other's merge nor misses a backwards counter.
-        self.latest = {s.meter_id: s for s in
-                       LatestState.objects.select_for_update().filter(meter_id__in=meter_ids)
-                       .order_by("meter_id")}
-        self.changed: set[int] = set()
-        self.rows: list[Reading] = []
-        self.outcomes: list[tuple[int, Outcome]] = []
-        self.dead: list[Rejected] = []
-        self.existing = _existing_keys(self.candidates)
-
-    def state(self, meter_id: int) -> dict[str, dict[str, Any]]:
-        if meter_id not in self.latest:
-            self.latest[meter_id] = LatestState(meter_id=meter_id, values={},
-                                                updated_at=self.received_at)
-        return self.latest[meter_id].values
-
-
-def _existing_keys(candidates: list[Candidate]) -> set[tuple[int, str, datetime]]:
-    if not candidates:
-        return set()
-    rows = Reading.objects.filter(
-        meter_id__in={c.meter.pk for c in candidates},
-        source__in={c.source for c in candidates},
-        time__gte=min(c.time for c in candidates), time__lte=max(c.time for c in candidates),
-    ).values_list("meter_id", "source", "time")
-    return set(rows)
-
-
-def _refuse(batch: _Batch, c: Candidate, kind: str, reason: str) -> None:
-    batch.dead.append(Rejected(topic=c.source, payload=c.raw, reason=reason, kind=kind,
-                               meter_code=c.meter.code))
-
-
-def _check(batch: _Batch, c: Candidate) -> bool:
-    """Whether ``c`` may become a reading; refused ones are recorded with the reason."""
-    if is_all_zero(c):
-        _refuse(batch, c, DeadLetterKind.ALL_ZERO,
-                "every value is zero: taken as a meter glitch, not as a reading")
-        return False
-    backwards = backwards_counters(c, batch.state(c.meter.pk))
-    if backwards:
-        text = ", ".join(f"{n} {was:g} -> {now:g}" for n, (was, now) in backwards.items())
-        reason = f"energy counter went backwards: {text}"
-        _refuse(batch, c, DeadLetterKind.COUNTER_BACKWARDS, reason)
-        batch.outcomes.append((c.meter.pk, {AlarmKind.COUNTER_BACKWARDS: Condition(
-            AlarmKind.COUNTER_BACKWARDS, reason,
-            {"counters": {n: {"was": w, "now": v} for n, (w, v) in backwards.items()}})}))
-        return False
-    return True
-
-
-def _alarm_outcome(batch: _Batch, c: Candidate, previous_di: float | None) -> Outcome:
-    meter = c.meter
-    limits = thresholds_for(profile_name=meter.profile, pt_ratio=float(meter.pt_ratio),
-                            ct_ratio=float(meter.ct_ratio))
-    outcome = evaluate(c.values, limits) if c.is_live else {}
-    if c.meter_clock and c.is_live:
-        outcome[AlarmKind.CLOCK_OFF] = clock_condition(
-            c, batch.received_at, conf.get("TELEMETRY_CLOCK_TOLERANCE_S"))
-    if c.source == TELEIND:
-        change = di_change(previous_di, c.values.get("di_state"))
-        if change is not None:
-            outcome[AlarmKind.DI_CHANGE] = change
-    return outcome
-
-
-def _accept(batch: _Batch, c: Candidate) -> None:
-    state = batch.state(c.meter.pk)
-    previous_di = state.get("di_state", {}).get("value")
-    batch.rows.append(Reading(meter_id=c.meter.pk, source=c.source, time=c.time,
-                              received_at=batch.received_at, values=c.values, extra=c.extra))
-    if merge_latest(state, c):
-        batch.changed.add(c.meter.pk)
-    batch.outcomes.append((c.meter.pk, _alarm_outcome(batch, c, previous_di)))
-
-
-@transaction.atomic
-def readings_store(*, candidates: list[Candidate], dead: Iterable[Rejected] = (),
-                   received_at: datetime | None = None) -> BatchResult:
-    """Check, deduplicate and store readings; update latest state, meter status and alarms."""
-    batch = _Batch(candidates, received_at or timezone.now())
-    batch.dead.extend(dead)
-    result = BatchResult()
-    for c in batch.candidates:
-        if c.key in batch.existing:
-            result.duplicates += 1
-        elif _check(batch, c):
-            batch.existing.add(c.key)
-            _accept(batch, c)
-    Reading.objects.bulk_create(batch.rows, batch_size=conf.get("TELEMETRY_BULK_SIZE"),
-                                ignore_conflicts=True)
-    _save_latest(batch)
-    _mark_seen({c.meter.pk for c in batch.candidates}, batch.received_at)
-    alarms_apply(outcomes=[(m, o) for m, o in batch.outcomes if o], at=batch.received_at)
-    _save_dead(batch.dead, batch.received_at)
-    result.stored = len(batch.rows)
-    result.dead.update(d.kind for d in batch.dead)
-    return result
-
-
-def _save_latest(batch: _Batch) -> None:
-    rows = [batch.latest[m] for m in sorted(batch.changed)]
-    for row in rows:
-        row.updated_at = batch.received_at
-    LatestState.objects.bulk_create(rows, update_conflicts=True, unique_fields=["meter"],
-                                    update_fields=["values", "updated_at"])
-
-
-def _save_dead(dead: list[Rejected], at: datetime) -> None:
-    DeadLetter.objects.bulk_create([
-        DeadLetter(kind=d.kind, topic=d.topic[:200], payload=d.payload, reason=d.reason,
-                   meter_code=d.meter_code[:13], received_at=at) for d in dead])
-
-
-def _mark_seen(meter_ids: set[int], at: datetime) -> None:
-    """Meters that spoke are online; an offline alarm clears when its meter returns."""
-    if not meter_ids:
-        return
-    returning = list(Meter.objects.filter(pk__in=meter_ids, status=MeterStatus.OFFLINE)
-                     .values_list("pk", flat=True))
-    Meter.objects.filter(pk__in=meter_ids).update(status=MeterStatus.ONLINE, last_seen_at=at)
-    for meter_id in returning:
-        alarm_resolve(meter_id=meter_id, kind=AlarmKind.OFFLINE, at=at)
+__all__ = [
+    "BatchResult",
+    "Rejected",
+    "meters_mark_offline",
+    "mqtt_batch_ingest",
+    "readings_purge",
+    "readings_store",
+    "unregistered_adopt",
+]
 
 
 # --- platform housekeeping --------------------------------------------------------------------

@@ -1,0 +1,79 @@
+"""MQTT ingest: turn a batch of parsed MQTT messages into candidates for ``readings_store``.
+
+Messages from a meter code not in the inventory become "unknown meter" dead letters and are
+counted on UnregisteredMeter, so an operator can adopt the meter from the list.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from kpm37.errors import ProfileError, ProtocolError
+from kpm37.mqtt.payload import MqttMessage, split_known, to_utc
+from kpm37.profile import load_profile
+from meters.models import Meter
+from meters.telemetry.choices import DeadLetterKind
+from meters.telemetry.models import UnregisteredMeter
+from meters.telemetry.pipeline import Candidate
+from meters.telemetry.store import BatchResult, Rejected, readings_store
+
+
+def _candidate(meter: Meter, message: MqttMessage) -> Candidate:
+    profile = load_profile(meter.profile)
+    tags = {**message.unknown, **message.quantities}
+    values, extra = split_known(message.topic, tags, profile.mqtt, profile.mqtt_scale)
+    tz = meter.site.timezone if meter.site_id else "UTC"
+    return Candidate(meter=meter, source=message.topic, time=to_utc(message.time, tz),
+                     values=values, extra=extra, raw=b"\n".join(message.raw), meter_clock=True)
+
+
+def _unknown_meter(message: MqttMessage, received_at: datetime) -> Rejected:
+    return Rejected(topic=message.topic, payload=b"\n".join(message.raw),
+                    reason=f"meter code {message.meter_code} is not in the inventory",
+                    kind=DeadLetterKind.UNKNOWN_METER, meter_code=message.meter_code)
+
+
+@transaction.atomic
+def mqtt_batch_ingest(*, messages: Iterable[MqttMessage], rejected: Iterable[Rejected] = (),
+                      received_at: datetime | None = None) -> BatchResult:
+    """Store a batch of parsed (reassembled) MQTT messages plus the packets that failed parsing."""
+    received_at = received_at or timezone.now()
+    messages = list(messages)
+    codes = {m.meter_code for m in messages}
+    meters = {m.code: m for m in Meter.objects.filter(code__in=codes).select_related("site")}
+    dead = list(rejected)
+    candidates = []
+    for message in messages:
+        meter = meters.get(message.meter_code)
+        if meter is None:
+            dead.append(_unknown_meter(message, received_at))
+        else:
+            try:
+                candidates.append(_candidate(meter, message))
+            except (ProtocolError, ProfileError) as exc:  # bad time zone or profile: keep it
+                dead.append(Rejected(topic=message.topic, payload=b"\n".join(message.raw),
+                                     reason=str(exc), meter_code=message.meter_code))
+    _note_unregistered([d.meter_code for d in dead if d.kind == DeadLetterKind.UNKNOWN_METER],
+                       received_at)
+    return readings_store(candidates=candidates, dead=dead, received_at=received_at)
+
+
+def _note_unregistered(codes: list[str], at: datetime) -> None:
+    for code, count in Counter(codes).items():
+        updated = UnregisteredMeter.objects.filter(code=code).update(
+            last_seen_at=at, message_count=F("message_count") + count)
+        if updated:
+            continue
+        try:
+            with transaction.atomic():
+                UnregisteredMeter.objects.create(code=code, first_seen_at=at, last_seen_at=at,
+                                                 message_count=count)
+        except IntegrityError:  # another ingest process listed it first
+            UnregisteredMeter.objects.filter(code=code).update(
+                last_seen_at=at, message_count=F("message_count") + count)
