@@ -7,6 +7,7 @@ flight on the gateway's bus and the frame gap is honoured.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from kpm37.device import MeterDevice
@@ -62,9 +63,12 @@ class _RecordingBus:
         await self.bus.write_coil(unit, address, value)
 
 
-async def meter_read(bus: Transport, meter: Meter) -> MeterResult:
+async def meter_read(bus: Transport, meter: Meter,
+                     started: float | None = None) -> MeterResult:
     """Read one meter's live quantities through ``bus`` (a BusScheduler, or any Transport);
-    a failure becomes the result's error, never an exception."""
+    a failure becomes the result's error, never an exception. ``started`` (time.monotonic()
+    at the cycle's start) dates the result by when its read finished."""
+    started = time.monotonic() if started is None else started
     recorder = _RecordingBus(bus)
     base = {"meter_id": meter.pk, "code": meter.code, "address": meter.address}
     try:
@@ -72,14 +76,16 @@ async def meter_read(bus: Transport, meter: Meter) -> MeterResult:
         values = await device.read_live()
     except Exception as exc:  # every failure is this meter's result; the others carry on
         return MeterResult(**base, error=type(exc).__name__, message=str(exc) or repr(exc))
-    return MeterResult(**base, values=values, raw="\n".join(recorder.lines).encode())
+    return MeterResult(**base, values=values, raw="\n".join(recorder.lines).encode(),
+                       elapsed_s=time.monotonic() - started)
 
 
 async def meters_read(gateway: Gateway, meters: list[Meter]) -> list[MeterResult]:
     """All meters' requests queue on one scheduler: one frame in flight, the gap honoured."""
     transport = open_transport(gateway.kind, **transport_settings(gateway))
     bus = BusScheduler(transport, frame_gap=gateway.frame_gap_ms / 1000, name=gateway.name)
+    started = time.monotonic()
     try:
-        return list(await asyncio.gather(*(meter_read(bus, m) for m in meters)))
+        return list(await asyncio.gather(*(meter_read(bus, m, started) for m in meters)))
     finally:
         await bus.close()

@@ -32,6 +32,9 @@ class MeterResult:
     error: str = ""
     message: str = ""
     raw: bytes = b""
+    # Seconds from the cycle's start until this meter's read finished: on a slow bus the last
+    # meter is read many seconds after the first, and its reading is stamped with its own time.
+    elapsed_s: float = 0.0
 
     @property
     def ok(self) -> bool:

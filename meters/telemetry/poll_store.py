@@ -25,6 +25,11 @@ def _backoff_s(interval: int, failures: int) -> int:
     return min(interval * 2 ** min(failures, 16), max(MAX_BACKOFF_S, interval))
 
 
+def read_time(result: MeterResult, cycle_start: datetime) -> datetime:
+    """When ``result``'s read finished, in UTC."""
+    return cycle_start + timedelta(seconds=result.elapsed_s)
+
+
 def _reschedule(meters: dict[int, Meter], results: list[MeterResult], now: datetime) -> None:
     failures = dict(PollState.objects.filter(meter_id__in=meters).values_list(
         "meter_id", "failures"))
@@ -32,8 +37,8 @@ def _reschedule(meters: dict[int, Meter], results: list[MeterResult], now: datet
         interval = meters[r.meter_id].poll_interval_s
         state = PollState.objects.filter(meter_id=r.meter_id)
         if r.ok:
-            state.update(next_poll_at=now + timedelta(seconds=interval), last_ok_at=now,
-                         last_error="", failures=0)
+            state.update(next_poll_at=now + timedelta(seconds=interval),
+                         last_ok_at=read_time(r, now), last_error="", failures=0)
         else:
             count = failures.get(r.meter_id, 0) + 1
             state.update(next_poll_at=now + timedelta(seconds=_backoff_s(interval, count)),
@@ -52,11 +57,13 @@ def report_store(report: PollReport, claim: Claim, meters: list[Meter], now: dat
 
 def poll_results_store(*, meters: dict[int, Meter], results: list[MeterResult],
                        now: datetime) -> int:
-    """Store the successful results as "modbus" readings at ``now`` and reschedule every meter
+    """Store the successful results as "modbus" readings at the time each was read (``now``,
+    the cycle's start, plus its elapsed seconds) and reschedule every meter
     in ``meters`` (by id): next interval on success, backed off on failure. Returns rows
     stored. Call it inside the transaction that checks the caller still owns the poll."""
-    candidates = [Candidate(meter=meters[r.meter_id], source=MODBUS_SOURCE, time=now,
-                            values=r.values, raw=r.raw) for r in results if r.ok]
+    candidates = [Candidate(meter=meters[r.meter_id], source=MODBUS_SOURCE,
+                            time=read_time(r, now), values=r.values, raw=r.raw)
+                  for r in results if r.ok]
     stored = readings_store(candidates=candidates).stored
     _reschedule(meters, results, now)
     return stored

@@ -72,7 +72,8 @@ def test_poll_stores_readings_like_mqtt_and_marks_meters_online(bus: SimBus) -> 
     assert report.stored == 3
     for address, meter in bus.meters.items():
         reading = Reading.objects.get(meter=meter)
-        assert reading.source == "modbus" and reading.time == now
+        # Stamped when its own read finished: after the cycle began, within its bus time.
+        assert reading.source == "modbus" and now < reading.time < now + timedelta(seconds=30)
         assert reading.values["voltage_a"] == pytest.approx(220.0 + address, abs=0.2)
         latest = LatestState.objects.get(meter=meter).values
         assert latest["import_active_energy"]["value"] >= 0
@@ -80,9 +81,12 @@ def test_poll_stores_readings_like_mqtt_and_marks_meters_online(bus: SimBus) -> 
         assert meter.status == MeterStatus.ONLINE
         state = PollState.objects.get(meter=meter)
         assert state.next_poll_at == now + timedelta(seconds=60)
-        assert (state.failures, state.last_error, state.last_ok_at) == (0, "", now)
+        assert (state.failures, state.last_error, state.last_ok_at) == (0, "", reading.time)
     run = PollRun.objects.get(pk=report.run_id)
     assert (run.meters_ok, run.meters_failed, run.finished_at is not None) == (3, 0, True)
+    # The meter read last finished after the whole cycle's bus time, and says so.
+    last = max(Reading.objects.values_list("time", flat=True))
+    assert (last - now).total_seconds() >= 0.9 * bus.sim.busy_seconds > 0
 
 
 def test_meters_not_due_are_left_alone_until_their_time(bus: SimBus) -> None:
