@@ -153,11 +153,20 @@ def existing_codes(codes: list[str]) -> dict[str, int]:
     return found
 
 
+def gateways_by_name(names: set[str]) -> tuple[dict[str, int], set[str]]:
+    """Ids of the named gateways that exist, and which of them are dial-in listeners."""
+    ids: dict[str, int] = {}
+    dial_in: set[str] = set()
+    for name, gateway_id, kind in Gateway.objects.filter(name__in=names).values_list(
+            "name", "id", "kind"):
+        ids[name] = gateway_id
+        if kind == GatewayKind.DIAL_IN:
+            dial_in.add(name)
+    return ids, dial_in
+
+
 def _check_against_database(plan: ImportPlan) -> None:
-    names = {row.gateway for _, row in plan.rows if row.gateway}
-    gateways = dict(Gateway.objects.filter(name__in=names).values_list("name", "id"))
-    own_links = set(Gateway.objects.filter(name__in=names, kind=GatewayKind.DIAL_IN)
-                    .values_list("name", flat=True))
+    gateways, own_links = gateways_by_name({row.gateway for _, row in plan.rows if row.gateway})
     file_codes = {row.code for _, row in plan.rows}
     plan.existing_codes = set(existing_codes(sorted(file_codes)))
     # Bus positions held by meters the file does not mention (those it mentions may move).

@@ -8,7 +8,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from meters.bulk_update import update_meters
-from meters.choices import GatewayKind
 from meters.csv_import import (
     BATCH,
     ImportPlan,
@@ -16,9 +15,10 @@ from meters.csv_import import (
     ImportResult,
     Progress,
     chunks,
+    gateways_by_name,
     no_progress,
 )
-from meters.models import Gateway, Label, Meter, Site, Tenant
+from meters.models import Label, Meter, Site, Tenant
 from meters.rows import MeterRow
 
 STATE_FIELDS = ["profile", "transport", "gateway_id", "address", "site_id", "tenant_id",
@@ -50,14 +50,15 @@ def _ensure_tenants(rows: list[MeterRow], sites: dict[str, int]) -> dict[str, in
     return dict(Tenant.objects.filter(name__in=site_of).values_list("name", "id"))
 
 
-def _build(row: MeterRow, meter_id: int | None, ids: dict[str, dict[str, int]]) -> Meter:
+def _build(row: MeterRow, meter_id: int | None, ids: dict[str, dict[str, int]],
+           dial_in: set[str]) -> Meter:
     meter = Meter(id=meter_id, code=row.code, profile=row.profile, transport=row.transport,
                   gateway_id=ids["gateway"].get(row.gateway), address=row.address,
                   site_id=ids["site"].get(row.site), tenant_id=ids["tenant"].get(row.tenant),
                   ct_ratio=row.ct_ratio, pt_ratio=row.pt_ratio)
     if meter.gateway_id is None:
         meter.address = None
-    meter.shares_bus = row.gateway not in ids["dial-in"]
+    meter.shares_bus = row.gateway not in dial_in
     meter.fill_decoded_code()
     return meter
 
@@ -99,15 +100,11 @@ def meter_import_apply(*, plan: ImportPlan, progress: Progress = no_progress) ->
         raise ImportRefused(plan.problems)
     rows = [row for _, row in plan.rows]
     sites = _ensure_named(Site, {row.site for row in rows if row.site})
-    ids = {"site": sites, "tenant": _ensure_tenants(rows, sites),
-           "gateway": dict(Gateway.objects.filter(name__in={r.gateway for r in rows})
-                           .values_list("name", "id")),
-           "dial-in": dict(Gateway.objects.filter(name__in={r.gateway for r in rows},
-                                                  kind=GatewayKind.DIAL_IN)
-                           .values_list("name", "id"))}
+    gateways, dial_in = gateways_by_name({row.gateway for row in rows if row.gateway})
+    ids = {"site": sites, "tenant": _ensure_tenants(rows, sites), "gateway": gateways}
     labels = _ensure_named(Label, {name for row in rows for name in row.labels})
     state, current_labels = _current_state([row.code for row in rows])
-    meters = [_build(row, state[row.code][0] if row.code in state else None, ids)
+    meters = [_build(row, state[row.code][0] if row.code in state else None, ids, dial_in)
               for row in rows]
     changed = [m for m in meters if m.id is not None and _values(m) != state[m.code][1]]
     try:
