@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -42,14 +44,21 @@ def as_api_error(exc: DjangoValidationError) -> ValidationError:
     return ValidationError({"non_field_errors": exc.messages})
 
 
+@contextmanager
+def api_errors() -> Iterator[None]:
+    """Turn a service's ValidationError raised inside the block into a 400 naming each field."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        raise as_api_error(exc) from exc
+
+
 class InventoryViewSet(viewsets.ModelViewSet):
     permission_classes = [RolePermissions]
 
     def perform_destroy(self, instance: Any) -> None:
-        try:
+        with api_errors():
             services.inventory_delete(instance=instance)
-        except DjangoValidationError as exc:
-            raise as_api_error(exc) from exc
 
 
 @extend_schema(tags=["inventory"])
@@ -96,17 +105,13 @@ class GatewayViewSet(InventoryViewSet):
         return selectors.gateway_list(user=self.request.user)
 
     def perform_create(self, serializer: BaseSerializer[Any]) -> None:
-        try:
+        with api_errors():
             serializer.instance = services.gateway_create(fields=dict(serializer.validated_data))
-        except DjangoValidationError as exc:
-            raise as_api_error(exc) from exc
 
     def perform_update(self, serializer: BaseSerializer[Any]) -> None:
-        try:
+        with api_errors():
             serializer.instance = services.gateway_update(
                 gateway=serializer.instance, fields=dict(serializer.validated_data))
-        except DjangoValidationError as exc:
-            raise as_api_error(exc) from exc
 
 
 @extend_schema(tags=["inventory"])
@@ -129,14 +134,16 @@ class MeterViewSet(InventoryViewSet):
     @extend_schema(request=MeterWriteSerializer, responses={201: MeterDetailSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         writer = self._writer(request.data, partial=False)
-        meter = self._save(lambda: services.meter_create(raw=writer.as_row()))
+        with api_errors():
+            meter = services.meter_create(raw=writer.as_row())
         return Response(self._detail(meter), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=MeterWriteSerializer, responses=MeterDetailSerializer)
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         meter = self.get_object()
         writer = self._writer(request.data, partial=kwargs.get("partial", False))
-        meter = self._save(lambda: services.meter_update(meter=meter, raw=writer.as_row()))
+        with api_errors():
+            meter = services.meter_update(meter=meter, raw=writer.as_row())
         return Response(self._detail(meter))
 
     def perform_destroy(self, instance: Meter) -> None:
@@ -146,13 +153,6 @@ class MeterViewSet(InventoryViewSet):
         writer = MeterWriteSerializer(data=data, partial=partial)
         writer.is_valid(raise_exception=True)
         return writer
-
-    def _save(self, write: Any) -> Meter:
-        try:
-            meter: Meter = write()
-        except DjangoValidationError as exc:
-            raise as_api_error(exc) from exc
-        return meter
 
     def _detail(self, meter: Meter) -> Any:
         meter = selectors.meter_list(user=self.request.user).get(pk=meter.pk)
