@@ -10,9 +10,10 @@ Residual current and temperature limits are the platform's own: the manual gives
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
 
 from kpm37.errors import ProfileError
+from kpm37.profile import load_profile
 
 # Keys are the profile's parameter register names, in % of the rated value (or V, A).
 MANUAL_DEFAULTS: dict[str, float] = {
@@ -45,10 +46,8 @@ def profile_defaults(profile_name: str) -> dict[str, float]:
     """Manual defaults, overridden by the profile's register defaults of the same names."""
     values = dict(MANUAL_DEFAULTS)
     try:
-        from kpm37.profile import load_profile
-
-        profile: Any = load_profile(profile_name)
-    except (ImportError, ProfileError):
+        profile = load_profile(profile_name)
+    except ProfileError:
         return values
     for name in values:
         if profile.has(name) and profile.register(name).default is not None:
@@ -56,10 +55,10 @@ def profile_defaults(profile_name: str) -> dict[str, float]:
     return values
 
 
-def thresholds_for(*, profile_name: str, pt_ratio: float, ct_ratio: float,
-                   overrides: dict[str, float] | None = None) -> Thresholds:
-    """Thresholds of one meter from its profile defaults, ratios and stored overrides."""
-    d = profile_defaults(profile_name) | (overrides or {})
+@cache  # called per stored reading; a fleet has few (profile, PT, CT) combinations
+def thresholds_for(*, profile_name: str, pt_ratio: float, ct_ratio: float) -> Thresholds:
+    """Thresholds of one meter from its profile defaults and its PT and CT ratios."""
+    d = profile_defaults(profile_name)
     un = d["rated_voltage"] * pt_ratio
     rated_in = d["rated_current"] * ct_ratio
     pn_kw = 3 * un * rated_in / 1000
