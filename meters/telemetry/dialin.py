@@ -22,14 +22,14 @@ from datetime import datetime, timedelta
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connections, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from kpm37.modbus.dialin import DialInListener, DialInTransport
 from kpm37.scheduler import BusScheduler
 from meters.choices import GatewayKind, TransportKind
 from meters.models import Gateway, Meter
-from meters.telemetry.models import PollState, UnregisteredMeter
+from meters.telemetry.models import PollState
+from meters.telemetry.mqtt_services import unregistered_count
 from meters.telemetry.polling import MeterResult, meter_read, poll_budget_s, poll_results_store
 
 log = logging.getLogger(__name__)
@@ -69,19 +69,8 @@ def _stranger_note(code: str, gateway_id: int) -> str:
     if elsewhere is not None:  # known, so not "unregistered": an operator should move it
         where = elsewhere.gateway.name if elsewhere.gateway else elsewhere.transport
         return f"is in the inventory under {where}, not this gateway: kept idle"
-    unregistered_dialin_note(code=code, at=timezone.now())
+    unregistered_count(codes=[code], at=timezone.now())
     return "is not in the inventory: listed as unregistered, kept idle"
-
-
-@transaction.atomic
-def unregistered_dialin_note(*, code: str, at: datetime) -> UnregisteredMeter:
-    """Count one dial-in of an unknown meter code (created on its first)."""
-    row, created = UnregisteredMeter.objects.get_or_create(
-        code=code, defaults={"first_seen_at": at, "last_seen_at": at, "message_count": 1})
-    if not created:
-        UnregisteredMeter.objects.filter(pk=row.pk).update(
-            last_seen_at=at, message_count=F("message_count") + 1)
-    return row
 
 
 def _claim(meter: Meter, now: datetime, hold_until: datetime, force: bool) -> bool:

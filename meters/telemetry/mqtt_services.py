@@ -33,7 +33,7 @@ def _candidate(meter: Meter, message: MqttMessage) -> Candidate:
                      values=values, extra=extra, raw=b"\n".join(message.raw), meter_clock=True)
 
 
-def _unknown_meter(message: MqttMessage, received_at: datetime) -> Rejected:
+def _unknown_meter(message: MqttMessage) -> Rejected:
     return Rejected(topic=message.topic, payload=b"\n".join(message.raw),
                     reason=f"meter code {message.meter_code} is not in the inventory",
                     kind=DeadLetterKind.UNKNOWN_METER, meter_code=message.meter_code)
@@ -52,19 +52,20 @@ def mqtt_batch_ingest(*, messages: Iterable[MqttMessage], rejected: Iterable[Rej
     for message in messages:
         meter = meters.get(message.meter_code)
         if meter is None:
-            dead.append(_unknown_meter(message, received_at))
+            dead.append(_unknown_meter(message))
         else:
             try:
                 candidates.append(_candidate(meter, message))
             except (ProtocolError, ProfileError) as exc:  # bad time zone or profile: keep it
                 dead.append(Rejected(topic=message.topic, payload=b"\n".join(message.raw),
                                      reason=str(exc), meter_code=message.meter_code))
-    _note_unregistered([d.meter_code for d in dead if d.kind == DeadLetterKind.UNKNOWN_METER],
-                       received_at)
+    unknown = [d.meter_code for d in dead if d.kind == DeadLetterKind.UNKNOWN_METER]
+    unregistered_count(codes=unknown, at=received_at)
     return readings_store(candidates=candidates, dead=dead, received_at=received_at)
 
 
-def _note_unregistered(codes: list[str], at: datetime) -> None:
+def unregistered_count(*, codes: list[str], at: datetime) -> None:
+    """Count messages (or dial-ins) from meter codes not in the inventory, listing new codes."""
     for code, count in Counter(codes).items():
         updated = UnregisteredMeter.objects.filter(code=code).update(
             last_seen_at=at, message_count=F("message_count") + count)
