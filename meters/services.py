@@ -57,21 +57,24 @@ def _check_clashes(row: MeterRow, gateway: Gateway | None, meter: Meter | None,
                                          f"{gateway.name} by meter {holder.code}")
 
 
-def meter_row_validate(*, raw: dict[str, Any], meter: Meter | None = None) -> MeterRow:
-    """Parse and check one meter against the database; raises ValidationError by field."""
+def _validated(raw: dict[str, Any], meter: Meter | None) -> tuple[MeterRow, Gateway | None]:
+    """Parse and check one meter against the database; raises ValidationError by field.
+
+    Returns the row and its gateway, looked up once for both the check and the save."""
     row, errors = parse_meter_row(raw, profile_names())
     gateway = _gateway_for(row, errors)
     if not errors:
         _check_clashes(row, gateway, meter, errors)
     if errors:
         raise ValidationError(dict(errors))
-    return row
+    return row, gateway
 
 
-def _apply_row(meter: Meter, row: MeterRow) -> Meter:
+def _apply_row(meter: Meter, checked: tuple[MeterRow, Gateway | None]) -> Meter:
+    row, gateway = checked
     site = site_get_or_create(name=row.site)
     meter.code, meter.profile, meter.transport = row.code, row.profile, row.transport
-    meter.gateway = Gateway.objects.get(name=row.gateway) if row.gateway else None
+    meter.gateway = gateway
     meter.address = row.address if row.gateway else None
     meter.site = site
     meter.tenant = tenant_get_or_create(name=row.tenant, site=site)
@@ -84,14 +87,14 @@ def _apply_row(meter: Meter, row: MeterRow) -> Meter:
 @transaction.atomic
 def meter_create(*, raw: dict[str, Any]) -> Meter:
     """Create a meter from CSV-shaped fields (gateway, site, tenant and labels by name)."""
-    return _apply_row(Meter(), meter_row_validate(raw=raw))
+    return _apply_row(Meter(), _validated(raw, None))
 
 
 @transaction.atomic
 def meter_update(*, meter: Meter, raw: dict[str, Any]) -> Meter:
     """Change a meter; ``raw`` missing a field keeps the meter's current value."""
     merged = {**meter_as_row(meter), **raw}
-    return _apply_row(meter, meter_row_validate(raw=merged, meter=meter))
+    return _apply_row(meter, _validated(merged, meter))
 
 
 def meter_as_row(meter: Meter) -> dict[str, Any]:
