@@ -93,6 +93,10 @@ class Profile:
         self.max_coils = max_coils
         self._by_name = {r.name: r for r in self.registers}
         self._by_start = {(r.table, r.address): r for r in self.registers}
+        # Every word address, not just register starts (a read may start mid-register); built
+        # once per profile rather than once per simulated meter.
+        self._by_word = {(r.table, r.address + i): r for r in self.registers
+                         for i in range(r.words)}
         # Per-table address index: decoding a read frame bisects instead of scanning ~1,000.
         self._table_regs = {t: [r for r in self.registers if r.table == t] for t in TABLES}
         self._table_addrs = {t: [r.address for r in regs] for t, regs in self._table_regs.items()}
@@ -113,6 +117,10 @@ class Profile:
     def register_at(self, table: str, address: int) -> Register | None:
         """The register that *starts* at ``address`` in ``table``, if any."""
         return self._by_start.get((table, address))
+
+    def register_covering(self, table: str, address: int) -> Register | None:
+        """The register one of whose words is at ``address`` in ``table``, if any."""
+        return self._by_word.get((table, address))
 
     def registers_within(self, table: str, start: int, end: int) -> list[Register]:
         """Registers of ``table`` lying entirely inside ``[start, end)``, in address order."""

@@ -11,10 +11,14 @@ from typing import Any
 
 from kpm37 import codec
 from kpm37.errors import ModbusExceptionResponse, ValueOutOfRange
+from kpm37.modbus import pdu
 from kpm37.profile import Profile, Register
 
-READ_HOLDING, READ_COILS, WRITE_COIL, WRITE_REGISTERS = 0x03, 0x01, 0x05, 0x10
-ILLEGAL_ADDRESS, ILLEGAL_VALUE, DEVICE_FAILURE = 2, 3, 4
+# The simulator's short names for the function and exception codes pdu defines.
+READ_HOLDING, READ_COILS = pdu.READ_HOLDING_REGISTERS, pdu.READ_COILS
+WRITE_COIL, WRITE_REGISTERS = pdu.WRITE_SINGLE_COIL, pdu.WRITE_MULTIPLE_REGISTERS
+ILLEGAL_ADDRESS, ILLEGAL_VALUE = pdu.ILLEGAL_DATA_ADDRESS, pdu.ILLEGAL_DATA_VALUE
+DEVICE_FAILURE = pdu.SERVER_DEVICE_FAILURE
 
 
 def refuse(function: int, code: int) -> ModbusExceptionResponse:
@@ -32,9 +36,6 @@ class RegisterImage:
 
     def __init__(self, profile: Profile) -> None:
         self._profile = profile
-        # Every word address (not just register starts), so a read may start mid-register.
-        self._index = {(r.table, r.address + i): r for r in profile.registers
-                       for i in range(r.words)}
 
     def check_read(self, address: int, count: int) -> None:
         """Refuse a holding-register read the meter would not answer."""
@@ -56,7 +57,7 @@ class RegisterImage:
         words: list[int] = []
         encoded: dict[str, list[int]] = {}
         for addr in range(address, address + count):
-            reg = self._index.get(("holding", addr))
+            reg = self._profile.register_covering("holding", addr)
             if reg is None:
                 words.append(0)
                 continue
@@ -67,7 +68,8 @@ class RegisterImage:
 
     def coils(self, address: int, count: int) -> list[Register | None]:
         """The coil register at each address of a read (None where there is none)."""
-        return [self._index.get(("coil", addr)) for addr in range(address, address + count)]
+        return [self._profile.register_covering("coil", addr)
+                for addr in range(address, address + count)]
 
     def writable_coil(self, address: int) -> Register:
         """The coil a single-coil write at ``address`` switches, or the refusal."""
