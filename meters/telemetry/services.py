@@ -50,9 +50,12 @@ def meters_mark_offline(*, now: datetime | None = None) -> list[int]:
         cutoff = now - timedelta(seconds=interval * n)
         silent += online.filter(poll_interval_s=interval, last_seen_at__lt=cutoff) \
             .values_list("pk", flat=True)
-    # Compare-and-set: only rows still online flip, so a meter that spoke meanwhile stays.
-    flipped = [pk for pk in silent if Meter.objects.filter(pk=pk, status=MeterStatus.ONLINE)
-               .update(status=MeterStatus.OFFLINE)]
+    # Only rows still online flip, so a meter that spoke meanwhile stays: the rows are locked
+    # and re-checked, then flipped in one UPDATE (not one per meter).
+    flipped = list(Meter.objects.select_for_update().filter(pk__in=silent,
+                                                            status=MeterStatus.ONLINE)
+                   .order_by("pk").values_list("pk", flat=True))
+    Meter.objects.filter(pk__in=flipped).update(status=MeterStatus.OFFLINE)
     alarms_apply(outcomes=[(pk, {AlarmKind.OFFLINE: Condition(
         AlarmKind.OFFLINE, f"no data for {n} intervals", {"intervals": n})}) for pk in flipped],
         at=now)
