@@ -37,11 +37,6 @@ class MeterCode:
     month: int
     serial: int
 
-    @property
-    def last8(self) -> str:
-        """The suffix a meter's MQTT command topics end in."""
-        return self.code[-8:]
-
 
 def _check(ok: bool, code: str, reason: str) -> None:
     if not ok:
