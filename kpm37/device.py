@@ -11,27 +11,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from kpm37 import codec
 from kpm37.errors import WriteRefused
 from kpm37.planner import ReadFrame, WriteFrame, plan_reads, plan_writes
 from kpm37.profile import Profile
 from kpm37.quantities import QUANTITIES
+from kpm37.transport import RegisterBus
 
 LIVE_GROUPS = ("measurement", "energy", "demand", "status")
-
-
-class Bus(Protocol):
-    """What a device needs from its link: a BusScheduler, or any kpm37 Transport."""
-
-    async def read_registers(self, unit: int, address: int, count: int) -> list[int]: ...
-
-    async def write_registers(self, unit: int, address: int, values: list[int]) -> None: ...
-
-    async def read_coils(self, unit: int, address: int, count: int) -> list[bool]: ...
-
-    async def write_coil(self, unit: int, address: int, value: bool) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -61,7 +50,7 @@ def live_quantities(profile: Profile) -> list[str]:
 class MeterDevice:
     """A meter at ``unit`` on ``bus``, described by ``profile``."""
 
-    def __init__(self, bus: Bus, profile: Profile, unit: int) -> None:
+    def __init__(self, bus: RegisterBus, profile: Profile, unit: int) -> None:
         self.bus = bus
         self.profile = profile
         self.unit = unit

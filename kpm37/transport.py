@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Protocol
 
 
-class Transport(Protocol):
+class RegisterBus(Protocol):
     """Register-level access to meters behind one link. ``unit`` is the Modbus address (1-247).
 
     Implementations raise only :mod:`kpm37.errors` types and never hang past their timeout.
+    A BusScheduler is one, and so is every Transport.
     """
 
     async def read_registers(self, unit: int, address: int, count: int) -> list[int]: ...
@@ -23,5 +24,9 @@ class Transport(Protocol):
     async def read_coils(self, unit: int, address: int, count: int) -> list[bool]: ...
 
     async def write_coil(self, unit: int, address: int, value: bool) -> None: ...
+
+
+class Transport(RegisterBus, Protocol):
+    """A link that owns its connection: register access plus ``close()``."""
 
     async def close(self) -> None: ...

@@ -14,7 +14,7 @@ from kpm37.device import MeterDevice
 from kpm37.modbus.transports import open_transport
 from kpm37.profile import load_profile
 from kpm37.scheduler import BusScheduler
-from kpm37.transport import Transport
+from kpm37.transport import RegisterBus
 from meters.choices import GatewayKind
 from meters.models import Gateway, Meter
 from meters.telemetry.poll_results import POLLED_KINDS, MeterResult, PollError
@@ -40,7 +40,7 @@ def transport_settings(gateway: Gateway) -> dict[str, Any]:
 class _RecordingBus:
     """Passes a meter's requests to the bus and keeps the words that came back as evidence."""
 
-    def __init__(self, bus: Transport) -> None:
+    def __init__(self, bus: RegisterBus) -> None:
         self.bus = bus
         self.lines: list[str] = []
 
@@ -63,7 +63,7 @@ class _RecordingBus:
         await self.bus.write_coil(unit, address, value)
 
 
-async def meter_read(bus: Transport, meter: Meter,
+async def meter_read(bus: RegisterBus, meter: Meter,
                      started: float | None = None) -> MeterResult:
     """Read one meter's live quantities through ``bus`` (a BusScheduler, or any Transport);
     a failure becomes the result's error, never an exception. ``started`` (time.monotonic()
