@@ -8,16 +8,9 @@ both fleet sizes. Each benchmark makes and drops its own throwaway database.
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-NUMBER = r"[\d,]+(?:\.\d+)?"
+from tests.bench_runner import NUMBER, assert_quick_run_prints
 
 EXPECTED = {
     "bench_ingest.py": [
@@ -48,9 +41,4 @@ EXPECTED = {
 
 @pytest.mark.parametrize("script", sorted(EXPECTED))
 def test_web_benchmark_quick_mode_prints_its_figures(script: str) -> None:
-    env = {**os.environ, "BENCH_QUICK": "1", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, str(ROOT / "bench" / script)], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=100, check=False)
-    assert result.returncode == 0, result.stderr
-    for pattern in EXPECTED[script]:
-        assert re.search(pattern, result.stdout, re.MULTILINE), (pattern, result.stdout)
+    assert_quick_run_prints(script, EXPECTED[script], timeout=100)

@@ -6,16 +6,9 @@ them, and the work they measure must have been done in full (every value decoded
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-NUMBER = r"[\d,]+(?:\.\d+)?"
+from tests.bench_runner import NUMBER, assert_quick_run_prints
 
 EXPECTED = {
     "bench_bus.py": [
@@ -47,9 +40,4 @@ EXPECTED = {
 
 @pytest.mark.parametrize("script", sorted(EXPECTED))
 def test_benchmark_quick_mode_prints_its_figures(script: str) -> None:
-    env = {**os.environ, "BENCH_QUICK": "1", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, str(ROOT / "bench" / script)], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=90, check=False)
-    assert result.returncode == 0, result.stderr
-    for pattern in EXPECTED[script]:
-        assert re.search(pattern, result.stdout, re.MULTILINE), (pattern, result.stdout)
+    assert_quick_run_prints(script, EXPECTED[script], timeout=90)
