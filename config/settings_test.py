@@ -17,7 +17,9 @@ _use_pg = "DATABASE_URL" not in os.environ and (
 )
 if _use_pg:
     host, port = services.POSTGRES
-    os.environ["DATABASE_URL"] = f"postgres://postgres@{host}:{port}/kpmfleet"
+    # FLEET_TEST_DB_NAME lets two checkouts run their suites at once without sharing databases.
+    name = os.environ.get("FLEET_TEST_DB_NAME", "kpmfleet")
+    os.environ["DATABASE_URL"] = f"postgres://postgres@{host}:{port}/{name}"
 elif "DATABASE_URL" not in os.environ and not os.environ.get("PYTEST_XDIST_WORKER"):
     print("kpm-fleet tests: PostgreSQL not reachable, using SQLite and embedded brokers",
           file=sys.stderr)

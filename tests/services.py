@@ -7,6 +7,8 @@ FLEET_REQUIRE_SERVICES=1 (CI), so a missing service can never pass silently ther
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from config import services
@@ -37,9 +39,14 @@ def require_mosquitto() -> tuple[str, int]:
     return _require("Mosquitto", services.MOSQUITTO)
 
 
-def redis_url(db: int = 0) -> str:
-    """URL of the test Redis (after require_redis()); tests should still prefix their keys."""
+def redis_url(db: int | None = None) -> str:
+    """URL of the test Redis (after require_redis()); tests should still prefix their keys.
+
+    The default database is FLEET_TEST_REDIS_DB (0), so two checkouts testing at once keep
+    their Celery queues apart."""
     host, port = require_redis()
+    if db is None:
+        db = int(os.environ.get("FLEET_TEST_REDIS_DB", "0"))
     return f"redis://{host}:{port}/{db}"
 
 
