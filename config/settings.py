@@ -140,6 +140,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Bodies are parsed by our guarded parsers: bounded size and nesting, no NUL characters.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.GuardedJSONParser",
+        "config.parsers.GuardedFormParser",
+        "config.parsers.GuardedMultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"channel-test": "5/min", "channel-test-channel": "5/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "KPM Fleet API",
@@ -178,11 +185,19 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 REDIS_URL = env_str("REDIS_URL", "")
+# Login lockouts, password-reset and test-button rate limits are counted in the cache: Redis
+# when REDIS_URL is set (every web process counts together), else this process's memory.
+CACHES = {"default": (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+     "KEY_PREFIX": "kpm-fleet"} if REDIS_URL else
+    {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
 
 MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kpm-fleet@localhost")
+# Webhook hosts an admin allows although they resolve to a private or loopback address.
+ALARM_WEBHOOK_ALLOWED_HOSTS = env_list("ALARM_WEBHOOK_ALLOWED_HOSTS")
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

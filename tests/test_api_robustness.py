@@ -150,3 +150,74 @@ def test_deleting_what_meters_still_use_is_refused(fleet: dict[str, Any], api_cl
     assert "still used by" in answer.json()["non_field_errors"][0]
     assert "3 meters" in answer.json()["non_field_errors"][0]
     assert type(row).objects.filter(pk=row.pk).exists()
+
+
+# --- NUL characters and deep nesting: one parser in front of every write ---------------------
+
+def _deep(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+NUL_BODIES = [
+    ("/api/sites/", {"name": "Site\x00X", "timezone": "UTC"}, "name"),
+    ("/api/tenants/", {"name": "Tenant", "site": "Fuzz\x00"}, "site"),
+    ("/api/tenants/", {"name": "T\x00"}, "name"),
+    ("/api/gateways/", {"name": "gw-nul", "kind": "tcp", "host": "10.0.0.9", "port": 502,
+                        "site": "\x00"}, "site"),
+    ("/api/meters/", {"code": "x", "site": "S\x00", "tenant": "T"}, "site"),
+    ("/api/meters/", {"code": "x", "labels": ["ok", "b\x00d"]}, "labels[1]"),
+    ("/api/labels/", {"name\x00": "x"}, "name\x00"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "field"), NUL_BODIES)
+@pytest.mark.parametrize("body_format", ["json", "multipart"])
+def test_nul_characters_are_a_400_naming_the_field(fleet: dict[str, Any], api_client_as: Any,
+                                                   admin: Any, path: str, body: dict[str, Any],
+                                                   field: str, body_format: str) -> None:
+    """Found by hand (issue 7): a NUL in a name matched field reached PostgreSQL, a 500."""
+    if body_format == "multipart" and any(isinstance(v, list) for v in body.values()):
+        field = field.split("[")[0]  # a form repeats the key instead of indexing it
+    answer = api_client_as(admin).post(path, body, format=body_format)
+    assert answer.status_code == 400, answer.content
+    assert "NUL character" in answer.json()[field][0]
+
+
+def test_nul_in_the_adopt_body_and_the_search_is_refused(fleet: dict[str, Any],
+                                                         api_client_as: Any,
+                                                         admin: Any) -> None:
+    client = api_client_as(admin)
+    adopt = f"/api/unregistered-meters/{fleet['unregistered'].pk}/adopt/"
+    answer = client.post(adopt, {"site": "Fuzz\x00", "tenant": "x"}, format="json")
+    assert answer.status_code == 400 and "site" in answer.json()
+    for collection in ("meters", "sites", "tenants", "gateways", "labels"):
+        answer = client.get(f"/api/{collection}/?search=a%00b")
+        assert answer.status_code == 400, collection  # DRF's search field refuses it
+
+
+@pytest.mark.parametrize("levels", [1_000, 100_000])
+@pytest.mark.parametrize(("path", "field"), [
+    ("/api/sites/", "name"), ("/api/meters/", "labels"), ("/api/alarm-channels/", "target"),
+    ("/api/alarms/{alarm}/acknowledge/", "comment"),
+])
+def test_deeply_nested_json_is_a_400_naming_the_field(fleet: dict[str, Any],
+                                                      api_client_as: Any, admin: Any,
+                                                      path: str, field: str,
+                                                      levels: int) -> None:
+    """Found by hand (issue 7): 1,000 levels raised RecursionError on several write endpoints."""
+    body = f'{{"name": "x", "{field}": {_deep(levels)}}}'
+    answer = api_client_as(admin).generic("POST", path.format(alarm=fleet["alarm"].pk), body,
+                                          content_type="application/json")
+    assert answer.status_code == 400
+    assert "nested deeper than" in answer.json()[field][0]
+    top = api_client_as(admin).generic("POST", "/api/sites/", _deep(levels),
+                                       content_type="application/json")
+    assert top.status_code == 400 and "body" in top.json()
+
+
+def test_brackets_inside_strings_are_not_nesting(fleet: dict[str, Any], api_client_as: Any,
+                                                 admin: Any) -> None:
+    name = '[[[[{"\\"' * 10  # 50 brackets and escaped quotes inside one string
+    answer = api_client_as(admin).post("/api/sites/", {"name": name[:100], "timezone": "UTC"},
+                                       format="json")
+    assert answer.status_code == 201, answer.content
