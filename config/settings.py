@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "meters.alarms",
     "tariffs",
     "provisioning",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "meters.navigation.navigation",
             ],
         },
     },
@@ -101,6 +103,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
+# Log-in lockout: this many failures per user name, or per client address, lock log-in for
+# LOGIN_LOCKOUT_S seconds (even with the right password); reset mails per hour likewise.
+LOGIN_FAILURES_PER_USER = 5
+LOGIN_FAILURES_PER_IP = 20
+LOGIN_LOCKOUT_S = 15 * 60
+PASSWORD_RESET_PER_EMAIL = 3
+PASSWORD_RESET_PER_IP = 10
+# The reverse proxies whose X-Forwarded-For names the client (for the per-address limits).
+TRUSTED_PROXY_IPS = env_list("TRUSTED_PROXY_IPS", "127.0.0.1,::1")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -157,6 +169,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schema and the docs are for people with a role, like the API itself.
+    "SERVE_PERMISSIONS": ["meters.api.permissions.HasAnyRole"],
 }
 
 # Celery: Redis at scale; by default a spool-directory broker that needs no server but still

@@ -18,6 +18,7 @@ from kpm37.profile import profile_names
 from meters.choices import GatewayKind
 from meters.models import Gateway, Meter
 from meters.rows import COLUMNS, REQUIRED_COLUMNS, MeterRow, parse_meter_row
+from meters.services import names_user_may_not_create, unknown_name_reason
 
 T = TypeVar("T")
 Progress = Callable[[str, int, int], None]
@@ -124,8 +125,12 @@ def _rows(reader: Any, header: list[str]
     return rows, problems
 
 
-def meter_import_validate(*, data: bytes, progress: Progress = no_progress) -> ImportPlan:
-    """Check the whole file against the format and the database; saves nothing."""
+def meter_import_validate(*, data: bytes, progress: Progress = no_progress,
+                          user: Any = None) -> ImportPlan:
+    """Check the whole file against the format and the database; saves nothing.
+
+    ``user`` (None on the command line) must be allowed to create the sites, tenants and
+    labels the file names that do not exist yet."""
     raw_rows, problems = read_csv(data)
     plan = ImportPlan(problems=problems)
     profiles = set(profile_names())
@@ -141,8 +146,26 @@ def meter_import_validate(*, data: bytes, progress: Progress = no_progress) -> I
         if index % 1000 == 0:
             progress("validate", index, len(raw_rows))
     _check_against_database(plan)
+    if user is not None:
+        _check_creatable(plan, user)
     progress("validate", len(raw_rows), len(raw_rows))
     return plan
+
+
+def _check_creatable(plan: ImportPlan, user: Any) -> None:
+    """A problem on each row naming a site, tenant or label that ``user`` may not create."""
+    names: dict[str, set[str]] = {"site": set(), "tenant": set(), "labels": set()}
+    for _, row in plan.rows:
+        names["site"].add(row.site)
+        names["tenant"].add(row.tenant)
+        names["labels"].update(row.labels)
+    refused = names_user_may_not_create(user, {k: v - {""} for k, v in names.items()})
+    for line, row in plan.rows:
+        for column, unknown in refused.items():
+            hit = unknown & ({getattr(row, column)} if column != "labels" else set(row.labels))
+            if hit:
+                plan.problems.append(ImportProblem(line, column,
+                                                   unknown_name_reason(column, hit)))
 
 
 def existing_codes(codes: list[str]) -> dict[str, int]:

@@ -29,7 +29,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     if request.method != "POST" or not form.is_valid():
         return render(request, TEMPLATE, {"form": form})
     data: bytes = form.cleaned_data["file"]
-    plan = meter_import_validate(data=data)
+    plan = meter_import_validate(data=data, user=request.user)
     token = import_store.keep(data) if plan.ok else ""
     return render(request, TEMPLATE, {"form": MeterImportForm(), "plan": plan, "token": token,
                                       "preview": plan.rows[:PREVIEW_ROWS],
@@ -43,7 +43,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     data = import_store.load(token)
     if data is None:
         raise Http404("this import was already done or has expired; upload the file again")
-    plan = meter_import_validate(data=data)
+    plan = meter_import_validate(data=data, user=request.user)
     try:
         result = meter_import_apply(plan=plan)
     except ImportRefused as exc:

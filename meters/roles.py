@@ -91,3 +91,16 @@ def has_any_role(user: Any) -> bool:
 def is_fleet_wide(user: Any) -> bool:
     """Whether ``user`` sees every meter, not only its tenants' meters."""
     return has_role(user, *FLEET_WIDE_ROLES)
+
+
+def may_see_alarms(user: Any) -> bool:
+    """Alarms (page, board counts, API) need ``alarms.view_alarm``: not the billing role."""
+    return has_any_role(user) and bool(user.has_perm("alarms.view_alarm"))
+
+
+def landing_page(user: Any) -> str:
+    """Where ``user`` starts after logging in: the billing role on the energy page (until
+    billing exists), everyone else on the fleet."""
+    if has_role(user, BILLING) and not has_role(user, ADMIN, OPERATOR):
+        return "/telemetry/energy/"
+    return "/"

@@ -31,3 +31,12 @@ class AdminOnly(BasePermission):
 
     def has_permission(self, request: Any, view: Any) -> bool:
         return has_role(request.user, ADMIN)
+
+
+class HasAnyRole(BasePermission):
+    """Any role at all (the OpenAPI schema and docs)."""
+
+    message = "your account holds no role"
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return has_any_role(request.user)
