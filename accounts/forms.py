@@ -33,6 +33,11 @@ class ThrottledLogin:
 class ThrottledAuthenticationForm(ThrottledLogin, AuthenticationForm):
     """The site's login form."""
 
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Your user name and password did not match. Please try again.",
+    }
+
 
 class ThrottledAdminAuthenticationForm(ThrottledLogin, AdminAuthenticationForm):
     """The admin's login form."""

@@ -25,6 +25,7 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -221,3 +222,12 @@ def test_brackets_inside_strings_are_not_nesting(fleet: dict[str, Any], api_clie
     answer = api_client_as(admin).post("/api/sites/", {"name": name[:100], "timezone": "UTC"},
                                        format="json")
     assert answer.status_code == 201, answer.content
+
+
+@pytest.mark.parametrize("key", ["ab\x00cd", "x" * 5000, "0" * 39 + "\x00"])
+def test_a_malformed_token_is_a_401_not_a_lookup(fleet: dict[str, Any], key: str) -> None:
+    """A NUL in the Authorization header reached PostgreSQL (a 500)."""
+    answer = APIClient().get("/api/meters/", HTTP_AUTHORIZATION=f"Token {key}")
+    assert answer.status_code == 401
+    ok = APIClient().get("/api/meters/", HTTP_AUTHORIZATION=f"Token {fleet['token']}")
+    assert ok.status_code == 200
