@@ -154,3 +154,41 @@ def test_relay_close_and_open_are_verified_and_mode_mismatches_refused(bus: SimB
     bus.run_jobs()
     assert "alarm mode" in _reload(refused).failure
     assert not [e for e in refused.evidence["exchanges"] if e["request"].startswith("05")]
+
+
+def test_set_clock_sets_the_site_local_time_and_reads_it_back(bus: SimBus) -> None:
+    job = job_submit(meter=bus.meters[3], kind="set_clock", payload={"time": "2026-03-01T08:30:00"})
+    bus.run_jobs()
+    job = _reload(job)
+    assert job.state == JobState.VERIFIED, job.failure
+    assert job.meter_clock.startswith("2026-03-01T08:30")
+    assert bus.sims[3].clock.now_local().strftime("%Y-%m-%d %H:%M") == "2026-03-01 08:30"
+
+    now_job = job_submit(meter=bus.meters[7], kind="set_clock")  # the site's local time now
+    bus.run_jobs()
+    assert _reload(now_job).state == JobState.VERIFIED, now_job.failure
+
+
+def test_another_app_adds_a_kind_through_the_registry(bus: SimBus) -> None:
+    from meters.jobs.builtin_kinds import write_and_verify
+    from meters.jobs.kinds import JobKind, PayloadInvalid, register_kind
+
+    class BillingDay(JobKind):
+        name = "test_billing_day"
+        label = "Set billing day"
+
+        def validate(self, *, profile, payload, transport):
+            if payload.get("day") not in range(1, 29):
+                raise PayloadInvalid("day", "must be 1-28")
+            return {"day": payload["day"]}
+
+        async def run(self, ctx):
+            got = await write_and_verify(ctx, {"billing_day": ctx.payload["day"]})
+            return {"values": got}
+
+    register_kind(BillingDay())
+    with pytest.raises(ValidationError):
+        job_submit(meter=bus.meters[3], kind="test_billing_day", payload={"day": 40})
+    job = job_submit(meter=bus.meters[3], kind="test_billing_day", payload={"day": 9})
+    bus.run_jobs()
+    assert _reload(job).state == JobState.VERIFIED and bus.sims[3].parameter("billing_day") == 9
