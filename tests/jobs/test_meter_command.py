@@ -31,7 +31,7 @@ def test_read_and_write_from_the_command_line(bus: SimBus) -> None:
 
 def test_refusals_and_bad_values_are_errors_that_name_the_value(bus: SimBus, settings) -> None:
     code = bus.meters[7].code
-    with pytest.raises(CommandError, match="values.ct_ratio: .*above the maximum"):
+    with pytest.raises(CommandError, match=r"values\.ct_ratio: .*above the maximum"):
         _meter("write", code, "ct_ratio=999999", "--reason", "x")
     with pytest.raises(CommandError, match="no meter with code"):
         _meter("read", "3070000000000")
@@ -39,7 +39,7 @@ def test_refusals_and_bad_values_are_errors_that_name_the_value(bus: SimBus, set
         _meter("write", code, "ct_ratio", "--reason", "x")
     assert not MeterJob.objects.exists()
     settings.METER_PASSWORD = 1
-    with pytest.raises(CommandError, match="failed: .*Modbus exception 4"):
+    with pytest.raises(CommandError, match=r"failed: .*Modbus exception 4"):
         _meter("write", code, "billing_day=3", "--reason", "x", "--here")
 
 
