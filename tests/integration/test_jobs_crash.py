@@ -26,7 +26,7 @@ from meters.jobs.models import MeterJob
 from meters.jobs.services import job_submit
 from tests.factories import GatewayFactory, MeterFactory
 from tests.integration.test_celery_workers import _database_url, _sender, _stop, _worker
-from tests.integration.test_celery_workers import prefix as prefix  # noqa: PLC0414 - fixture
+from tests.integration.test_celery_workers import prefix as prefix
 from tests.services import redis_url, require_postgres
 from tests.telemetry.background import LoopThread, wait_until
 
