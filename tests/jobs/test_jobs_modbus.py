@@ -192,3 +192,11 @@ def test_another_app_adds_a_kind_through_the_registry(bus: SimBus) -> None:
     job = job_submit(meter=bus.meters[3], kind="test_billing_day", payload={"day": 9})
     bus.run_jobs()
     assert _reload(job).state == JobState.VERIFIED and bus.sims[3].parameter("billing_day") == 9
+
+
+def test_a_job_no_owner_could_run_is_refused(bus: SimBus) -> None:
+    bus.gateway.enabled = False
+    bus.gateway.save()
+    with pytest.raises(ValidationError) as caught:
+        job_submit(meter=bus.meters[3], kind="read")
+    assert "is disabled" in caught.value.message_dict["meter"][0]
