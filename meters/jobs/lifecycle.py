@@ -43,6 +43,14 @@ def job_start(*, job_id: int, owner: str, lease_s: float) -> bool:
                             attempts=F("attempts") + 1))
 
 
+def job_defer(*, job_id: int, seconds: float, note: str) -> bool:
+    """Leave a queued job waiting ``seconds`` more without an attempt (its meter is offline);
+    it expires visibly at ``expires_at`` with ``note`` if the meter never comes back."""
+    until = timezone.now() + timedelta(seconds=seconds)
+    return bool(MeterJob.objects.filter(pk=job_id, state=JobState.QUEUED).update(
+        not_before=until, last_error=note))
+
+
 def jobs_renew(*, job_ids: list[int], owner: str, lease_s: float) -> int:
     """Extend the leases of ``owner``'s running jobs; returns how many are still its own."""
     return MeterJob.objects.filter(pk__in=job_ids, owner=owner, state=JobState.RUNNING).update(

@@ -109,3 +109,16 @@ def test_billing_history_over_recall_reports_the_meters_own_refusal(
     assert "MQTT_RECALL_REP: meter answered code 02: no frozen data for" in job.failure
     [recall] = [e for e in job.evidence["exchanges"] if "MQTT_RECALL" in e["topic"]]
     assert recall["replies"] and '"code":"02"' in recall["replies"][0]["payload"]
+
+
+def test_a_job_for_an_offline_meter_waits_without_sending(mqtt_meter: tuple[Any, Any]) -> None:
+    _sim, row = mqtt_meter
+    row.status = "offline"
+    row.save()
+    job = _run(job_submit(meter=row, kind="relay", payload={"output": 1, "action": "open"}))
+    assert job.state == JobState.QUEUED and job.attempts == 0 and not job.evidence
+    assert "meter offline" in job.last_error and job.not_before > job.created_at
+
+    jobs_sweep(now=job.expires_at + timedelta(seconds=1))
+    job.refresh_from_db()
+    assert job.state == JobState.EXPIRED and "meter offline" in job.failure
