@@ -120,6 +120,7 @@ def job_cancel(*, job: MeterJob, by: Any = None, reason: str = "") -> MeterJob:
     job.refresh_from_db()
     if not done:
         raise ValidationError({"state": f"a {job.state} job cannot be cancelled"})
+    lifecycle.announce(job)
     return job
 
 
