@@ -42,6 +42,7 @@ HOSTILE = {
     "invalid UTF-8": b'{"id":"\xff\xfe"}',
     "too many tags": json.dumps({"id": CODE, "time": "20260301120000",
                                  **{f"t{n}": n for n in range(MAX_TAGS + 1)}}).encode(),
+    "a 60 kB tag name": HEAD + b'"' + b"n" * 60_000 + b'":"x"}',
     "time as a number": f'{{"id":"{CODE}","time":20260301120000}}'.encode(),
     "time in Arabic digits": json.dumps({"id": CODE, "time": ARABIC_TWO * 14}).encode(),
     "id in Arabic digits": json.dumps({"id": ARABIC_ONE * 13, "time": "20260301120000"},
