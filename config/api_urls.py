@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("meters.telemetry.api.urls")),
     path("", include("meters.alarms.api.urls")),
     path("", include("meters.api.urls")),
+    path("", include("tariffs.api.urls")),
 ]
