@@ -20,4 +20,4 @@ class RateChoice(models.IntegerChoices):
 
 
 # Warm for expensive, cool for cheap; readable with white text.
-RATE_COLOURS = {1: "#b91c1c", 2: "#ea580c", 3: "#a16207", 4: "#15803d", 5: "#1d4ed8"}
+RATE_COLOURS = {1: "#b91c1c", 2: "#ea580c", 3: "#ca8a04", 4: "#15803d", 5: "#1d4ed8"}

@@ -1,0 +1,17 @@
+"""Page routes of tariffs: the plan list and the editor."""
+
+from django.urls import path
+
+from tariffs import views
+
+app_name = "tariffs"
+urlpatterns = [
+    path("", views.plan_list, name="plan-list"),
+    path("new/", views.plan_editor, name="plan-new"),
+    path("<int:pk>/", views.plan_editor, name="plan-editor"),
+    path("<int:pk>/export/", views.plan_export, name="plan-export"),
+    path("<int:pk>/delete/", views.plan_delete, name="plan-delete"),
+    path("editor/check/", views.plan_check, name="plan-check"),
+    path("editor/rows/", views.plan_rows, name="plan-rows"),
+    path("editor/import/", views.plan_import, name="plan-import"),
+]
