@@ -58,7 +58,8 @@ class PlanDocumentSerializer(serializers.Serializer):
 
 
 class VersionSerializer(serializers.ModelSerializer):
-    created_by = serializers.StringRelatedField()
+    created_by = serializers.CharField(source="created_by.username", read_only=True,
+                                       allow_null=True)
 
     class Meta:
         model = TariffPlanVersion
