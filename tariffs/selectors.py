@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 
-from meters.models import Site
+from meters.models import Label, Meter, Site
 from tariffs import schedule
 from tariffs.document import PlanDocument
-from tariffs.models import TariffPlan, TariffPlanVersion
+from tariffs.models import TariffAssignment, TariffPlan, TariffPlanVersion
 
 
 def plan_list() -> QuerySet[TariffPlan]:
@@ -22,6 +24,35 @@ def plan_list() -> QuerySet[TariffPlan]:
 def plan_version(plan: TariffPlan, number: int | None = None) -> TariffPlanVersion:
     """Version ``number`` of ``plan`` (the latest if None); DoesNotExist if there is none."""
     return plan.versions.select_related("created_by").get(number=number or plan.latest_number)
+
+
+def plan_assignments(plan: TariffPlan) -> QuerySet[TariffAssignment]:
+    return plan.assignments.select_related("meter", "label").order_by("label__name",
+                                                                      "meter__code")
+
+
+def label_choices() -> QuerySet[Label]:
+    return Label.objects.order_by("name")
+
+
+MAX_CODES = 1000
+
+
+def assignment_targets(*, codes: str, labels: list[str]) -> tuple[list[Meter], list[Label]]:
+    """Meters from codes typed in (separated by spaces, commas or semicolons) and labels by
+    name; ValidationError naming every code or label that does not exist."""
+    wanted = [c for c in re.split(r"[\s,;]+", codes.strip().upper()) if c]
+    if len(wanted) > MAX_CODES:
+        raise ValidationError(f"at most {MAX_CODES} meter codes at once")
+    meters = list(Meter.objects.filter(code__in=wanted))
+    found_labels = list(Label.objects.filter(name__in=labels[:MAX_CODES]))
+    missing = sorted(set(wanted) - {m.code for m in meters})
+    missing_labels = sorted(set(labels) - {label.name for label in found_labels})
+    problems = [f"no meter {code}" for code in missing[:20]]
+    problems += [f"no label {name!r}" for name in missing_labels[:20]]
+    if problems:
+        raise ValidationError(problems)
+    return meters, found_labels
 
 
 def plan_zone(document: PlanDocument, site: Site | None = None) -> zoneinfo.ZoneInfo:

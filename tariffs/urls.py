@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.plan_editor, name="plan-new"),
     path("<int:pk>/", views.plan_editor, name="plan-editor"),
     path("<int:pk>/export/", views.plan_export, name="plan-export"),
+    path("<int:pk>/assign/", views.plan_assign, name="plan-assign"),
     path("<int:pk>/delete/", views.plan_delete, name="plan-delete"),
     path("editor/check/", views.plan_check, name="plan-check"),
     path("editor/rows/", views.plan_rows, name="plan-rows"),

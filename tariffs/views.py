@@ -78,7 +78,9 @@ def _editor(request: HttpRequest, plan: TariffPlan | None, raw: dict[str, Any],
                "preview": build_preview(result, year, month),
                "can_edit": request.user.has_perm("tariffs.change_tariffplan" if plan
                                                  else "tariffs.add_tariffplan"),
-               "versions": plan.versions.select_related("created_by") if plan else []}
+               "versions": plan.versions.select_related("created_by") if plan else [],
+               "assignments": selectors.plan_assignments(plan) if plan else [],
+               "labels": selectors.label_choices()}
     return render(request, EDITOR, context, status=status)
 
 
@@ -133,6 +135,27 @@ def plan_export(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(export_text(version), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="{export_filename(version)}"'
     return response
+
+
+@role_required(permission="tariffs.change_tariffplan")
+@require_POST
+def plan_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Assign the plan to meters (by code) and labels, or remove one assignment."""
+    plan = get_object_or_404(TariffPlan, pk=pk)
+    try:
+        meters, labels = selectors.assignment_targets(
+            codes=request.POST.get("meter_codes", ""), labels=request.POST.getlist("labels"))
+    except ValidationError as exc:
+        messages.error(request, "Nothing assigned: " + "; ".join(exc.messages))
+        return redirect("tariffs:plan-editor", pk=pk)
+    if request.POST.get("unassign"):
+        removed = services.tariff_plan_unassign(meters=meters, labels=labels)
+        messages.success(request, f"Removed {removed} assignment{'s' if removed != 1 else ''}.")
+    else:
+        count = services.tariff_plan_assign(plan=plan, meters=meters, labels=labels,
+                                            user=request.user)
+        messages.success(request, f"{plan.name} assigned to {count} meter(s) and label(s).")
+    return redirect("tariffs:plan-editor", pk=pk)
 
 
 @role_required(permission="tariffs.delete_tariffplan")

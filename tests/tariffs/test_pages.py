@@ -116,3 +116,20 @@ def test_an_operator_may_look_but_not_save(client_as: Any, operator: Any, clerk:
 
 def test_outsiders_get_403(client_as: Any, outsider: Any) -> None:
     assert client_as(outsider).get("/tariffs/").status_code == 403
+
+
+def test_assign_and_unassign_from_the_plan_page(clerk: Any, guangdong: dict[str, Any]) -> None:
+    from tests.factories import LabelFactory, MeterFactory
+
+    clerk.post("/tariffs/new/", raw_to_form(guangdong))
+    plan = TariffPlan.objects.get()
+    meter, label = MeterFactory(), LabelFactory(name="tower-a")
+    clerk.post(f"/tariffs/{plan.pk}/assign/", {"meter_codes": f" {meter.code}, ",
+                                               "labels": ["tower-a"]})
+    assert {(a.meter, a.label) for a in plan.assignments.all()} == {(meter, None),
+                                                                     (None, label)}
+    refused = clerk.post(f"/tariffs/{plan.pk}/assign/", {"meter_codes": "3071025109999 nope"},
+                         follow=True).content.decode()
+    assert "Nothing assigned: no meter 3071025109999; no meter NOPE" in refused
+    clerk.post(f"/tariffs/{plan.pk}/assign/", {"labels": ["tower-a"], "unassign": "1"})
+    assert list(plan.assignments.values_list("meter", flat=True)) == [meter.pk]
