@@ -90,3 +90,20 @@ def _rate_name(document: PlanDocument, rate: int) -> str:
 def _price(document: PlanDocument, rate: int, day: date) -> str | None:
     spec = document.rates.get(rate)
     return str(spec.price_on(day)) if spec else None
+
+
+def meter_desired_plan(meter: Meter) -> tuple[TariffPlan | None, str]:
+    """The plan ``meter`` should run and why: its own assignment, else its labels' one plan.
+    Labels naming different plans are a conflict: no plan, and the reason says which."""
+    own = TariffAssignment.objects.filter(meter=meter).select_related("plan").first()
+    if own is not None:
+        return own.plan, "assigned to the meter"
+    by_label = list(TariffAssignment.objects.filter(label__meters=meter)
+                    .select_related("plan", "label").order_by("label__name"))
+    plans = {a.plan for a in by_label}
+    if len(plans) > 1:
+        named = ", ".join(f"{a.label.name} -> {a.plan.name}" for a in by_label)  # type: ignore[union-attr]
+        return None, f"labels name different plans ({named}); assign one to the meter"
+    if by_label:
+        return by_label[0].plan, f"through label {by_label[0].label.name}"  # type: ignore[union-attr]
+    return None, "no plan assigned"

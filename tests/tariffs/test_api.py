@@ -148,3 +148,22 @@ def test_roles(api_client_as: Any, operator: Any, tenant_viewer: Any, outsider: 
     assert as_operator.delete(f"/api/tariffs/{plan_id}/").status_code == 403
     assert api_client_as(outsider).get("/api/tariffs/").status_code == 403
     assert create(api_client_as(tenant_viewer), guangdong).status_code == 403
+
+
+def test_a_meters_desired_plan_comes_from_itself_or_its_labels(
+        clerk: Any, guangdong: dict[str, Any]) -> None:
+    from tariffs.selectors import meter_desired_plan
+
+    first = create(clerk, guangdong).json()["id"]
+    second = create(clerk, guangdong | {"name": "Second"}).json()["id"]
+    a, b = LabelFactory(name="a"), LabelFactory(name="b")
+    meter = MeterFactory(labels=[a, b])
+    assert meter_desired_plan(meter) == (None, "no plan assigned")
+    clerk.post(f"/api/tariffs/{first}/assign/", {"labels": ["a"]}, format="json")
+    assert meter_desired_plan(meter)[0].pk == first  # type: ignore[union-attr]
+    clerk.post(f"/api/tariffs/{second}/assign/", {"labels": ["b"]}, format="json")
+    plan, why = meter_desired_plan(meter)
+    assert plan is None and "labels name different plans" in why
+    clerk.post(f"/api/tariffs/{second}/assign/", {"meters": [meter.pk]}, format="json")
+    assert meter_desired_plan(meter) == (TariffPlan.objects.get(pk=second),
+                                         "assigned to the meter")
