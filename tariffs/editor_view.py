@@ -29,14 +29,18 @@ def build_fields(raw: dict[str, Any], errors: dict[str, list[str]]) -> dict[str,
             ("name", "currency", "billing_day", "timezone", "profile", "note",
              "switch_zones_at", "switch_day_tables_at")}
     rates = []
+    raw_rates = raw.get("rates") if isinstance(raw.get("rates"), dict) else {}
     for choice in RateChoice:
-        spec = raw.get("rates", {}).get(str(choice.value)) or {}
+        used = str(choice.value) in raw_rates
+        spec = _dict(raw_rates.get(str(choice.value)))
         place = f"rates.{choice.value}"
-        later = [{"valid_from": f(f"{place}.later_prices[{i}].valid_from", p.get("valid_from")),
-                  "price": f(f"{place}.later_prices[{i}].price", p.get("price")), "index": i}
+        later = [{"valid_from": f(f"{place}.later_prices[{i}].valid_from",
+                                  _dict(p).get("valid_from")),
+                  "price": f(f"{place}.later_prices[{i}].price", _dict(p).get("price")),
+                  "index": i}
                  for i, p in enumerate(_list(spec.get("later_prices")))]
         rates.append({"number": choice.value, "label": choice.label, "colour": choice.colour,
-                      "used": bool(spec), "place": f(place, None),
+                      "used": used, "place": f(place, None),
                       "name": f(f"{place}.name", spec.get("name", choice.label)),
                       "price": f(f"{place}.price", spec.get("price", "")), "later": later})
     sets = [_set_fields(i, raw_set, errors) for i, raw_set in enumerate(_list(raw.get("sets")))]
@@ -128,6 +132,10 @@ def _calendar(program: Any, year: int) -> list[dict[str, Any]]:
                        "title": f"{d.day.isoformat()}: {SET_TITLES[d.set_index].lower()}, "
                                 f"day table {d.table}"} for d in days]}
             for i, days in enumerate(months)]
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _list(value: Any) -> list[Any]:

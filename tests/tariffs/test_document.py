@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tariffs.document import DocumentTooLarge, loads_bounded, parse_plan
 
@@ -117,3 +119,24 @@ def test_deep_nesting_and_huge_documents_are_refused_before_parsing() -> None:
 def test_errors_are_bounded_for_a_document_full_of_junk() -> None:
     junk = {f"field{n}": n for n in range(5000)}
     assert len(parse_plan(junk).errors) <= 100
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["name", "rates", "sets", "zones", "day_tables", "start", "rate",
+                         "day_table", "price", "1", "2", "later_prices", "billing_day"]),
+        inner, max_size=5),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(document=JSON)
+def test_any_json_is_checked_and_drawn_without_an_exception(document: Any) -> None:
+    from tariffs.editor_view import build_fields, build_preview
+
+    result = parse_plan(document)
+    assert result.document is not None or result.errors
+    if isinstance(document, dict):
+        build_fields(document, result.error_dict)
+    build_preview(result, 2026, 7)

@@ -133,3 +133,25 @@ def test_assign_and_unassign_from_the_plan_page(clerk: Any, guangdong: dict[str,
     assert "Nothing assigned: no meter 3071025109999; no meter NOPE" in refused
     clerk.post(f"/tariffs/{plan.pk}/assign/", {"labels": ["tower-a"], "unassign": "1"})
     assert list(plan.assignments.values_list("meter", flat=True)) == [meter.pk]
+
+
+@pytest.mark.parametrize("document", [
+    {"sets": [1, "x"], "rates": {"1": 5}, "name": 3},
+    {"sets": [{"zones": "x", "day_tables": [1]}, {"zones": [None], "day_tables": {"1": "x"}}]},
+    {"sets": [{"zones": [{"start": 1}], "day_tables": {"1": [None, {"rate": "x"}]}}] * 2,
+     "rates": {"x": {}}, "switch_zones_at": 5},
+])
+def test_a_hostile_file_is_drawn_with_its_errors(clerk: Any, document: dict[str, Any]) -> None:
+    upload = SimpleUploadedFile("plan.json", json.dumps(document).encode(), "application/json")
+    answer = clerk.post("/tariffs/editor/import/", {"file": upload})
+    assert answer.status_code == 200
+    assert "problem" in answer.content.decode()
+
+
+def test_forged_form_fields_are_ignored_or_refused(clerk: Any, guangdong: dict[str, Any]) -> None:
+    form = raw_to_form(guangdong) | {"sets[0].day_tables.0[0].start": "00:00",
+                                     "sets[0].day_tables.0[0].rate": "3",
+                                     "sets[5].zones[0].start": "01-01",
+                                     "sets[0].zones[999].start": "01-01", "rates.9.used": "1"}
+    page = clerk.post("/tariffs/editor/check/", form).content.decode()
+    assert "day tables are numbered 1-8" in page
