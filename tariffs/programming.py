@@ -47,11 +47,10 @@ def running_set(values: dict[str, Any], local_now: datetime) -> Physical:
 
 def activation_values(running: Physical, at: datetime | None,
                       zones_at: datetime | None = None) -> dict[str, Any]:
-    """Make the standby set bill from meter-local ``at`` (zone tables from ``zones_at``, by
-    default the same moment); ``None`` leaves ``running`` active with no switch pending."""
+    """Make the standby set's day tables bill from meter-local ``at`` and its zone table from
+    ``zones_at``; ``None`` for both leaves ``running`` active with no switch pending."""
     return {"tou_active_set": 0 if running == "a" else 1,
-            "tou_zone_switch_at": zones_at if zones_at is not None else at,
-            "tou_day_switch_at": at}
+            "tou_zone_switch_at": zones_at, "tou_day_switch_at": at}
 
 
 def same_set(profile: Profile, values: dict[str, Any], physical: Physical,
@@ -78,20 +77,23 @@ class SetState:
 
 def compare_sets(profile: Profile, values: dict[str, Any] | None, local_now: datetime,
                  wanted: tuple[TariffSet, TariffSet]) -> list[SetState]:
-    """The meter's sets (from read-back ``values``) against the plan's active and standby."""
+    """The meter's sets (from read-back ``values``) against the sets that should bill now
+    (``wanted[0]``) and stand by (``wanted[1]``); the caller swaps them once the plan's own
+    switch-over has passed."""
     if not values:
         return [SetState("active", "unknown"), SetState("standby", "unknown")]
     running = running_set(values, local_now)
     standby = other(running)
     switch = values.get("tou_day_switch_at")
-    states = []
+    pending_at = switch if switch is not None and switch > local_now else None
     if same_set(profile, values, running, wanted[0]):
-        states.append(SetState("active", "in-sync"))
-    elif same_set(profile, values, standby, wanted[0]) and switch and switch > local_now:
-        states.append(SetState("active", "pending", when=switch))
+        active = SetState("active", "in-sync")
+    elif pending_at and same_set(profile, values, standby, wanted[0]):
+        active = SetState("active", "pending", when=pending_at)
     else:
-        states.append(SetState("active", "drifted"))
-    holder = standby if states[0].state == "in-sync" else running
-    states.append(SetState("standby", "in-sync" if same_set(profile, values, holder,
-                                                              wanted[1]) else "drifted"))
-    return states
+        active = SetState("active", "drifted")
+    if active.state != "in-sync" or not same_set(profile, values, standby, wanted[1]):
+        return [active, SetState("standby", "drifted")]
+    if pending_at and wanted[1] != wanted[0]:
+        return [active, SetState("standby", "pending", when=pending_at)]
+    return [active, SetState("standby", "in-sync")]

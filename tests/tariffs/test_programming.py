@@ -31,7 +31,7 @@ def test_a_set_becomes_registers_of_one_physical_set_only(guangdong: dict[str, A
 
 
 def test_the_running_set_follows_the_day_table_switch_over() -> None:
-    values = activation_values("a", datetime(2026, 7, 1, 0, 0))
+    values = activation_values("a", datetime(2026, 7, 1, 0, 0), datetime(2026, 7, 1, 0, 0))
     assert running_set(values, NOON) == "b"
     assert running_set(values, datetime(2026, 6, 30, 23, 59)) == "a"
     assert running_set(activation_values("b", None), NOON) == "b"
@@ -47,7 +47,7 @@ def test_sync_states(guangdong: dict[str, Any]) -> None:
     assert [s.state for s in compare_sets(KPM37, meter, NOON, sets)] == ["drifted", "drifted"]
     meter |= set_values(KPM37, sets[0], "b")
     later = datetime(2026, 7, 2, 0, 0)
-    meter |= activation_values("a", later)
+    meter |= activation_values("a", later, later)
     states = compare_sets(KPM37, meter, NOON, sets)
     assert (states[0].state, states[0].when) == ("pending", later)
     states = compare_sets(KPM37, meter, datetime(2026, 7, 2, 0, 1), sets)
@@ -55,3 +55,17 @@ def test_sync_states(guangdong: dict[str, Any]) -> None:
     meter |= set_values(KPM37, sets[1], "a")
     assert [s.state for s in compare_sets(KPM37, meter, later, sets)] == ["in-sync", "in-sync"]
     assert [s.state for s in compare_sets(KPM37, None, NOON, sets)] == ["unknown", "unknown"]
+
+
+def test_a_standby_set_waiting_for_its_switch_over_is_pending(guangdong: dict[str, Any]) -> None:
+    summer = parse_plan(guangdong).document.sets[0]  # type: ignore[union-attr]
+    flat = parse_plan(guangdong | {"rates": {"3": {"price": "1"}}, "sets": [
+        {"zones": [{"start": "01-01", "day_table": 1}],
+         "day_tables": {"1": [{"start": "00:00", "rate": 3}]}}] * 2}).document.sets[0]  # type: ignore[union-attr]
+    switch = datetime(2027, 1, 1, 0, 0)
+    meter = (set_values(KPM37, summer, "a") | set_values(KPM37, flat, "b")
+             | activation_values("a", switch, switch))
+    states = compare_sets(KPM37, meter, NOON, (summer, flat))
+    assert [(s.state, s.when) for s in states] == [("in-sync", None), ("pending", switch)]
+    meter |= set_values(KPM37, summer, "b")
+    assert compare_sets(KPM37, meter, NOON, (summer, flat))[1].state == "drifted"
