@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from kpm37.profile import load_profile, profile_names
+from kpm37.errors import ProfileError
+from kpm37.profile import Profile, TouSizes, load_profile, profile_names
 from kpm37.quantities import Rate
 from kpm37.tou import TariffSet
 from tariffs.document import fields
@@ -15,7 +16,7 @@ from tariffs.document.fields import FieldError
 from tariffs.document.limits import MAX_DEPTH, MAX_ERRORS, value_depth
 from tariffs.document.model import PlanDocument, PriceStep, RateSpec
 from tariffs.document.tables import read_set
-from tariffs.sizes import TouSizes, tou_sizes
+from tariffs.sizes import tou_sizes
 
 T = TypeVar("T")
 ROOT_FIELDS = ("name", "currency", "billing_day", "timezone", "profile", "note", "rates",
@@ -86,7 +87,7 @@ class _Reader:
             if key not in root:
                 self.fail(key, "this field is required")
         profile = self.read("profile", _profile, root.get("profile", DEFAULT_PROFILE))
-        sizes = tou_sizes(load_profile(profile or DEFAULT_PROFILE))
+        sizes = self.sizes(load_profile(profile or DEFAULT_PROFILE))
         head = {
             "name": self.read("name", fields.text, root.get("name", "")),
             "currency": self.read("currency", fields.currency, root.get("currency", "")),
@@ -99,7 +100,7 @@ class _Reader:
         }
         if head["name"] == "":
             self.fail("name", "a plan needs a name")
-        rates = self.rates(root.get("rates", {}))
+        rates = self.rates(root.get("rates", {}), sizes.rates)
         sets = self.sets(root.get("sets", []), rates, sizes)
         switches = {key: self.read(key, fields.moment, root.get(key)) for key in
                     ("switch_zones_at", "switch_day_tables_at")}
@@ -109,7 +110,14 @@ class _Reader:
                                 sets=(sets[0], sets[1]), **head, **switches)  # type: ignore[arg-type]
         return ParseResult(document, [], sets)
 
-    def rates(self, value: Any) -> dict[int, RateSpec] | None:
+    def sizes(self, profile: Profile) -> TouSizes:
+        try:
+            return tou_sizes(profile)
+        except ProfileError as exc:
+            self.fail("profile", f"{profile.name} meters have no TOU tables ({exc})")
+            return tou_sizes(load_profile(DEFAULT_PROFILE))
+
+    def rates(self, value: Any, most: int) -> dict[int, RateSpec] | None:
         if not isinstance(value, dict) or not value:
             self.fail("rates", "needs at least one rate, as {\"2\": {\"name\", \"price\"}}")
             return None
@@ -121,6 +129,9 @@ class _Reader:
             if number not in RATE_NUMBERS:
                 self.fail(place, f"rate {fields.shown(key)} is outside 1-5 "
                                  "(1 sharp, 2 peak, 3 flat, 4 valley, 5 deep valley)")
+                continue
+            if number > most:
+                self.fail(place, f"rate {number} is beyond this profile's {most} rates")
                 continue
             self.declared.add(number)
             rate = self.rate(place, number, spec)

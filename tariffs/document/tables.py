@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kpm37.profile import TouSizes
 from kpm37.tou import DaySlot, TariffSet, ZoneEntry
 from tariffs.document import fields
-from tariffs.sizes import TouSizes
 
 if TYPE_CHECKING:
     from tariffs.document.parse import _Reader
@@ -83,8 +83,8 @@ def _periods(reader: _Reader, place: str, value: Any, rates: set[int] | None,
     if not isinstance(value, list) or not value:
         reader.fail(place, "needs at least one period, as [{\"start\": \"00:00\", \"rate\": 3}]")
         return []
-    if len(value) > sizes.periods:
-        reader.fail(place, f"the meter holds at most {sizes.periods} periods a day, "
+    if len(value) > sizes.periods_per_day:
+        reader.fail(place, f"the meter holds at most {sizes.periods_per_day} periods a day, "
                            f"got {len(value)}")
         return []
     slots: list[DaySlot] = []

@@ -140,3 +140,16 @@ def test_any_json_is_checked_and_drawn_without_an_exception(document: Any) -> No
     if isinstance(document, dict):
         build_fields(document, result.error_dict)
     build_preview(result, 2026, 7)
+
+
+def test_sizes_come_from_the_profile(guangdong: dict[str, Any]) -> None:
+    # The KPM33B holds 4 zones, 4 day tables of 8 periods and 4 rates (its manual, §1).
+    guangdong["profile"] = "kpm33b"
+    guangdong["sets"][0]["day_tables"]["2"] = [{"start": f"{h:02d}:00", "rate": 3}
+                                               for h in range(9)]
+    guangdong["rates"]["5"] = {"name": "Deep valley", "price": "0.1"}
+    errors = errors_of(guangdong)
+    assert "at most 8 periods" in errors["sets[0].day_tables.2"][0]
+    assert "beyond this profile's 4 rates" in errors["rates.5"][0]
+    guangdong["profile"] = "kpm37"  # 14 periods and 5 rates: the same plan fits
+    assert parse_plan(guangdong).document is not None
