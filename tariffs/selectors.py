@@ -107,3 +107,16 @@ def meter_desired_plan(meter: Meter) -> tuple[TariffPlan | None, str]:
     if by_label:
         return by_label[0].plan, f"through label {by_label[0].label.name}"  # type: ignore[union-attr]
     return None, "no plan assigned"
+
+
+PROGRAM_KIND = "program_tou"
+
+
+def plan_meters(plan: TariffPlan) -> list[Meter]:
+    """The meters whose desired plan is ``plan`` (directly, or through a label without a
+    conflicting label or a plan of their own)."""
+    candidates = (Meter.objects.filter(tariff_assignment__plan=plan)
+                  | Meter.objects.filter(labels__tariff_assignment__plan=plan)).distinct()
+    return [m for m in candidates.select_related("site").order_by("code")
+            if (desired := meter_desired_plan(m)[0]) is not None and desired.pk == plan.pk]
+

@@ -11,6 +11,8 @@ from django.db.models import ProtectedError
 from tariffs.document import PlanDocument
 from tariffs.models import TariffAssignment, TariffPlan, TariffPlanVersion
 
+PROGRAM_KIND = "program_tou"
+
 
 @transaction.atomic
 def tariff_plan_create(*, document: PlanDocument, user: Any = None) -> TariffPlanVersion:
@@ -74,6 +76,40 @@ def tariff_plan_unassign(*, meters: list[Any], labels: list[Any]) -> int:
     removed, _ = TariffAssignment.objects.filter(meter__in=meters).delete()
     removed_labels, _ = TariffAssignment.objects.filter(label__in=labels).delete()
     return removed + removed_labels
+
+
+@transaction.atomic
+def tariff_program_meter(*, meter: Any, user: Any = None, reason: str = "") -> Any:
+    """Queue the programming of ``meter`` with the latest version of its desired plan, as a
+    meter job; one already queued or running for that version is returned instead."""
+    from meters.jobs.choices import JobState
+    from meters.jobs.models import MeterJob
+    from meters.jobs.services import job_cancel, job_submit
+    from tariffs.selectors import meter_desired_plan
+
+    plan, why = meter_desired_plan(meter)
+    if plan is None:
+        raise ValidationError({"plan": f"{meter.code}: {why}"})
+    version = plan.latest
+    pending = (MeterJob.objects.select_for_update().filter(
+        meter=meter, kind=PROGRAM_KIND, state__in=[JobState.QUEUED, JobState.RUNNING])
+        .order_by("-id").first())
+    if pending is not None and pending.payload.get("version_id") == version.pk:
+        return pending
+    if pending is not None and pending.state == JobState.QUEUED:
+        job_cancel(job=pending, by=user, reason=f"superseded by {plan.name} v{version.number}")
+    return job_submit(meter=meter, kind=PROGRAM_KIND,
+                      payload={"plan": version.document, "version": version.number,
+                               "version_id": version.pk},
+                      requested_by=user,
+                      reason=reason or f"TOU plan {plan.name} v{version.number}")
+
+
+def tariff_program_plan(*, plan: TariffPlan, user: Any = None) -> list[Any]:
+    """Program every meter whose desired plan is ``plan`` (one job each, queued on commit)."""
+    from tariffs.selectors import plan_meters
+
+    return [tariff_program_meter(meter=meter, user=user) for meter in plan_meters(plan)]
 
 
 def _check_name_free(name: str, exclude: int | None = None) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from meters.models import Label, Meter, Site
@@ -150,3 +151,50 @@ class AssignSerializer(serializers.Serializer):
     labels = serializers.SlugRelatedField(slug_field="name", queryset=Label.objects.all(),
                                           many=True, required=False)
     unassign = serializers.BooleanField(default=False)
+
+
+class ProgramSerializer(serializers.Serializer):
+    meters = serializers.PrimaryKeyRelatedField(queryset=Meter.objects.all(), many=True,
+                                                required=False)
+
+
+class ProgramJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    meter = serializers.CharField()
+    state = serializers.CharField()
+
+
+class ProgramAnswerSerializer(serializers.Serializer):
+    jobs = ProgramJobSerializer(many=True)
+
+
+class SetStateSerializer(serializers.Serializer):
+    which = serializers.CharField()
+    state = serializers.ChoiceField(["in-sync", "drifted", "pending", "failed", "unknown"])
+    when = serializers.DateTimeField(allow_null=True, help_text="meter-local switch-over")
+    why = serializers.CharField(allow_blank=True)
+
+
+class MeterTouSerializer(serializers.Serializer):
+    """A meter's TOU state against its plan (the meter page's panel, as data)."""
+
+    meter = serializers.CharField(source="meter.code", required=False)
+    plan = serializers.CharField(source="plan.name", allow_null=True, default=None)
+    why = serializers.CharField()
+    sets = SetStateSerializer(many=True)
+    job = serializers.IntegerField(source="job.pk", allow_null=True, default=None)
+    job_state = serializers.CharField(source="job.state", allow_null=True, default=None)
+
+
+@extend_schema_field(MeterTouSerializer)
+class MeterTouField(serializers.Field):
+    """The meter's TOU state on ``GET /api/meters/{id}/`` (read-only, source="*")."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, meter: Meter) -> dict[str, Any]:
+        from tariffs.tou_status import meter_tou_status
+
+        return dict(MeterTouSerializer(meter_tou_status(meter)).data)

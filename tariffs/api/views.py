@@ -12,16 +12,27 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from meters.api.permissions import RolePermissions
+from meters.roles import ADMIN, OPERATOR, has_role
+from meters.selectors import meter_list
 from tariffs import selectors, services
 from tariffs.api import serializers as s
 from tariffs.api.parsers import PlanJSONParser
 from tariffs.document import PlanDocument, parse_plan
 from tariffs.exports import export_filename, export_text
 from tariffs.models import TariffPlan
+from tariffs.tou_status import meter_tou_status
+
+
+class ProgramPermission(BasePermission):
+    """Programming writes to meters: operators and admins (as every meter write)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return has_role(request.user, ADMIN, OPERATOR)
 
 ERRORS = OpenApiResponse(description="what is wrong, by the place in the document: "
                                      "{\"sets[0].day_tables.2[3].start\": [\"...\"]}")
@@ -154,6 +165,43 @@ class TariffPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             services.tariff_plan_assign(plan=plan, meters=meters, labels=labels,
                                         user=request.user)
         return Response(s.TariffPlanSerializer(self.get_queryset().get(pk=plan.pk)).data)
+
+    def get_permissions(self) -> list[Any]:
+        if self.action == "program":
+            return [ProgramPermission()]
+        return super().get_permissions()
+
+    @extend_schema(request=s.ProgramSerializer, responses={202: s.ProgramAnswerSerializer,
+                                                           400: ERRORS})
+    @action(detail=True, methods=["post"])
+    def program(self, request: Request, pk: Any = None) -> Response:
+        """Program the plan into every meter that should run it (or the ``meters`` given, each
+        of which must), as meter jobs; answers with the jobs (watch them at /api/jobs/)."""
+        plan = self.get_object()
+        body = s.ProgramSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        chosen = body.validated_data.get("meters")
+        if chosen:
+            wrong = [m.code for m in chosen if m.pk not in
+                     {p.pk for p in selectors.plan_meters(plan)}]
+            if wrong:
+                raise ValidationError({"meters": [f"{code} should not run this plan"
+                                                  for code in wrong[:20]]})
+            jobs = [services.tariff_program_meter(meter=m, user=request.user) for m in chosen]
+        else:
+            jobs = services.tariff_program_plan(plan=plan, user=request.user)
+        return Response({"jobs": [{"id": j.pk, "meter": j.meter.code, "state": j.state}
+                                  for j in jobs]}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={200: s.MeterTouSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def meters(self, request: Request, pk: Any = None) -> Response:
+        """Each meter that should run this plan, with the state of its two sets."""
+        plan = self.get_object()
+        visible = set(meter_list(user=request.user).values_list("pk", flat=True))
+        rows = [meter_tou_status(m) | {"meter": m} for m in selectors.plan_meters(plan)
+                if m.pk in visible]
+        return Response(s.MeterTouSerializer(rows[:1000], many=True).data)
 
     def _query(self, serializer: type[Any]) -> dict[str, Any]:
         query = serializer(data=self.request.query_params)
