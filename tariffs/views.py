@@ -30,6 +30,7 @@ from tariffs.editor_form import STARTER, apply_action, form_to_raw
 from tariffs.editor_view import build_fields, build_preview
 from tariffs.exports import export_filename, export_text
 from tariffs.models import TariffPlan, TariffPlanVersion
+from tariffs.tou_views import may_program
 
 VIEW = "tariffs.view_tariffplan"
 EDITOR = "tariffs/plan_editor.html"
@@ -80,7 +81,7 @@ def _editor(request: HttpRequest, plan: TariffPlan | None, raw: dict[str, Any],
                                                  else "tariffs.add_tariffplan"),
                "versions": plan.versions.select_related("created_by") if plan else [],
                "assignments": selectors.plan_assignments(plan) if plan else [],
-               "labels": selectors.label_choices()}
+               "labels": selectors.label_choices(), "can_program": may_program(request.user)}
     return render(request, EDITOR, context, status=status)
 
 
