@@ -104,3 +104,16 @@ def test_a_meter_silent_half_way_keeps_its_old_active_set(
     assert job.state == JobState.VERIFIED, job.failure or job.last_error
     assert bill_one_day(sim, datetime(2027, 7, 2)) == pytest.approx(
         {1: 3.0, 2: 4.0, 3: 9.0, 4: 8.0}, abs=0.01)
+
+
+def test_a_refused_programming_shows_as_failed_with_the_meters_reason(
+        bus: SimBus, guangdong: dict[str, Any], settings: Any) -> None:
+    settings.METER_PASSWORD = 1234  # not the meter's: every protected write is refused
+    bus.sims[12].clock.set_local(datetime.now(UTC).astimezone(
+        ZoneInfo(bus.meters[12].site.timezone)).replace(tzinfo=None))
+    job = program(bus, 12, guangdong)
+    assert job.state == JobState.FAILED
+    assert "Modbus exception 4" in job.failure
+    states = meter_tou_status(bus.meters[12])["sets"]
+    assert [s.state for s in states] == ["failed", "failed"]
+    assert "Modbus exception 4" in states[0].why
