@@ -194,7 +194,7 @@ class TariffPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                   for j in jobs]}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={200: s.MeterTouSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def meters(self, request: Request, pk: Any = None) -> Response:
         """Each meter that should run this plan, with the state of its two sets."""
         plan = self.get_object()
