@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("meters.alarms.api.urls")),
     path("", include("meters.jobs.api.urls")),
     path("", include("meters.api.urls")),
+    path("", include("tariffs.api.urls")),
 ]

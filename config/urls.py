@@ -13,5 +13,6 @@ urlpatterns = [
     path("telemetry/", include("meters.telemetry.urls")),
     path("alarms/", include("meters.alarms.urls")),
     path("jobs/", include("meters.jobs.urls")),
+    path("tariffs/", include("tariffs.urls")),
     path("", include("meters.urls")),
 ]
