@@ -9,5 +9,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("meters.telemetry.api.urls")),
     path("", include("meters.alarms.api.urls")),
+    path("", include("meters.audit.api.urls")),
     path("", include("meters.api.urls")),
 ]

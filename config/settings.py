@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "meters",
     "meters.telemetry",
     "meters.alarms",
+    "meters.audit",
     "tariffs",
     "provisioning",
 ]
@@ -64,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After authentication: who and from where, for every audit record a request writes.
+    "meters.audit.context.AuditContextMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -180,6 +183,10 @@ CELERY_TIMEZONE = "UTC"
 REDIS_URL = env_str("REDIS_URL", "")
 
 MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
+
+# How many reverse proxies in front of Django append to X-Forwarded-For (nginx in deploy/: 1);
+# the audit trail takes the client address from there, else from the socket.
+AUDIT_TRUSTED_PROXY_HOPS = env_int("AUDIT_TRUSTED_PROXY_HOPS", 0)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kpm-fleet@localhost")

@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/", include("config.api_urls")),
     path("telemetry/", include("meters.telemetry.urls")),
     path("alarms/", include("meters.alarms.urls")),
+    path("audit/", include("meters.audit.urls")),
     path("", include("meters.urls")),
 ]
