@@ -7,6 +7,7 @@ hand, through the API, or by an import. Records are written in bulk, like the me
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from meters.audit.services import Entry, audit_record, audit_record_many
@@ -17,6 +18,11 @@ from meters.rows import MeterRow
 # The order of csv_save.STATE_FIELDS, named as the CSV names them.
 STATE_NAMES = ["profile", "transport", "gateway", "address", "site", "tenant", "ct_ratio",
                "pt_ratio"]
+
+
+def _ratio(value: Any) -> str:
+    """As the database keeps it (one decimal), so 50 in a file and 50.0 stored are equal."""
+    return str(Decimal(value).quantize(Decimal("0.1")))
 
 
 def _names(model: Any, ids: set[int]) -> dict[int, str]:
@@ -35,7 +41,7 @@ def _before_pictures(state: dict[str, tuple[int, tuple[Any, ...]]],
         pictures[code] = {
             "profile": old[0], "transport": old[1], "gateway": gateways.get(old[2], ""),
             "address": old[3], "site": sites.get(old[4], ""), "tenant": tenants.get(old[5], ""),
-            "ct_ratio": str(old[6]), "pt_ratio": str(old[7]),
+            "ct_ratio": _ratio(old[6]), "pt_ratio": _ratio(old[7]),
             "labels": sorted(label_names[i] for i in labels.get(meter_id, set())),
         }
     return pictures
@@ -44,8 +50,8 @@ def _before_pictures(state: dict[str, tuple[int, tuple[Any, ...]]],
 def _after_picture(row: MeterRow) -> dict[str, Any]:
     return {"profile": row.profile, "transport": row.transport, "gateway": row.gateway,
             "address": row.address if row.gateway else None, "site": row.site,
-            "tenant": row.tenant, "ct_ratio": str(row.ct_ratio), "pt_ratio": str(row.pt_ratio),
-            "labels": sorted(row.labels)}
+            "tenant": row.tenant, "ct_ratio": _ratio(row.ct_ratio),
+            "pt_ratio": _ratio(row.pt_ratio), "labels": sorted(row.labels)}
 
 
 def import_record(*, rows: list[MeterRow], meters: list[Meter],

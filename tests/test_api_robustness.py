@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from meters.alarms.choices import AlarmKind, AlarmSource, AlarmState, Severity
 from meters.alarms.models import Alarm, NotificationChannel
+from meters.audit.services import audit_record
 from meters.telemetry.choices import DeadLetterKind
 from meters.telemetry.models import DeadLetter, Reading, UnregisteredMeter
 from tests.factories import GatewayFactory, LabelFactory, MeterFactory, TenantFactory, meter_code
@@ -42,7 +43,7 @@ EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 12}
 PINNED = {"/api/sites/": "site", "/api/tenants/": "tenant", "/api/labels/": "label",
           "/api/gateways/": "gateway", "/api/meters/": "meter", "/api/alarms/": "alarm",
           "/api/alarm-channels/": "channel", "/api/dead-letters/": "dead_letter",
-          "/api/unregistered-meters/": "unregistered"}
+          "/api/unregistered-meters/": "unregistered", "/api/audit/": "audit"}
 
 
 @pytest.fixture
@@ -84,6 +85,8 @@ def fleet(admin: Any) -> dict[str, Any]:
             code=meter_code(900, communication="2"), first_seen_at=now, last_seen_at=now,
             message_count=1),
         "token": Token.objects.create(user=admin).key,
+        "audit": audit_record(kind="meter.update", obj=meters[0], actor=admin,
+                              before={"ct_ratio": "1.0"}, after={"ct_ratio": "2.0"}),
     }
 
 

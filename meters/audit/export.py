@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
@@ -48,10 +48,27 @@ def _row(record: AuditRecord) -> list[str]:
     return [_safe(cell) for cell in cells]
 
 
+def _in_batches(records: QuerySet[AuditRecord]) -> Iterator[AuditRecord]:
+    """Newest first, CHUNK rows a query, each batch continuing after the last row seen.
+
+    Keyset pages rather than a server-side cursor: nothing stays open on the connection
+    between batches (a client may stop reading half-way), and it works behind a pooler."""
+    ordered = records.order_by("-at", "-id")
+    last: AuditRecord | None = None
+    while True:
+        page = ordered if last is None else ordered.filter(
+            Q(at__lt=last.at) | Q(at=last.at, id__lt=last.pk))
+        batch = list(page[:CHUNK])
+        yield from batch
+        if len(batch) < CHUNK:
+            return
+        last = batch[-1]
+
+
 def csv_lines(records: QuerySet[AuditRecord]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(HEADER)
-    for record in records.iterator(chunk_size=CHUNK):
+    for record in _in_batches(records):
         yield writer.writerow(_row(record))
 
 

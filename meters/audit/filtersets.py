@@ -6,6 +6,7 @@ import django_filters
 
 from meters.audit.choices import Result, Via, kind_choices
 from meters.audit.models import AuditRecord
+from meters.telemetry.filtersets import UtcIsoDateTimeFilter
 
 
 class AuditFilterSet(django_filters.FilterSet):
@@ -20,9 +21,9 @@ class AuditFilterSet(django_filters.FilterSet):
     area = django_filters.CharFilter(field_name="area", label="Area (e.g. meter, user, relay)")
     via = django_filters.ChoiceFilter(choices=Via.choices, empty_label="Any")
     result = django_filters.ChoiceFilter(choices=Result.choices, empty_label="Any")
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte",
+    since = UtcIsoDateTimeFilter(field_name="at", lookup_expr="gte",
                                              label="From (UTC)")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt",
+    until = UtcIsoDateTimeFilter(field_name="at", lookup_expr="lt",
                                              label="Until (UTC)")
     request_id = django_filters.CharFilter(field_name="request_id")
 
