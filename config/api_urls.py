@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("meters.telemetry.api.urls")),
     path("", include("meters.alarms.api.urls")),
     path("", include("meters.audit.api.urls")),
+    path("", include("meters.relays.api.urls")),
     path("", include("meters.api.urls")),
 ]

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "meters.alarms",
     "meters.audit",
     "meters.jobs",
+    "meters.relays",
     "tariffs",
     "provisioning",
 ]

@@ -28,6 +28,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "meters.view_*", "meters.add_meter", "meters.change_meter", "meters.add_gateway",
         "meters.change_gateway", "meters.add_label", "meters.change_label",
         "telemetry.*", "alarms.*", "provisioning.*", "tariffs.view_*", "audit.view_*",
+        "relays.*",
     ),
     # Billing reads the inventory and owns billing and exports.
     BILLING: ("meters.view_*", "telemetry.view_*", "tariffs.*", "audit.view_*"),

@@ -28,6 +28,8 @@ class Result(models.TextChoices):
     ACCEPTED = "accepted", "Accepted (outcome recorded later)"
     REFUSED = "refused", "Refused"
     FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired (not carried out in time)"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 KINDS: dict[str, str] = {
