@@ -71,7 +71,8 @@ def relay_group_request(*, user: Any, output: Any, action: Any, reason: Any, lab
     group = RelayGroupCommand.objects.create(
         output=output, action=action, reason=reason, selection=selection[:200],
         meter_count=len(ids), needs_approval=len(ids) > above,
-        state=GroupState.AWAITING_APPROVAL, rate_per_minute=conf.get(
+        state=GroupState.AWAITING_APPROVAL if len(ids) > above else GroupState.DISPATCHED,
+        rate_per_minute=conf.get(
             "RELAY_GROUP_RATE_PER_MINUTE"), requested_by=user,
         requested_by_name=user.get_username(), requested_at=timezone.now())
     group.meters.set(ids)
