@@ -17,16 +17,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from kpm37.profile import load_profile
 from meters.audit.choices import Result
 from meters.audit.services import audit_record
+from meters.jobs.choices import Priority
 from meters.jobs.models import MeterJob
 from meters.jobs.selectors import reported_values
 from meters.jobs.services import job_submit
 from meters.models import Meter
 from meters.relays import conf
-from meters.relays.group_services import _check_command
 from meters.relays.models import RelayGroupCommand
-from meters.relays.rules import clean_reason, require_commander
+from meters.relays.rules import check_command, clean_reason, require_commander
 
 ALARM_MODE = 1  # doN_control_mode: 0 remote, 1 alarm (kpm37 profile, from the manual)
 
@@ -59,7 +60,7 @@ def relay_command(*, meter: Meter, user: Any, output: Any, action: Any, reason: 
     asked = {"output": output, "action": action, "reason": str(reason or "")[:500]}
     try:
         require_commander(user)
-        output, action = _check_command(output, action)
+        output, action = check_command(output, action)
         reason = clean_reason(reason)
         _refuse_alarm_mode(meter, output)
     except (PermissionDenied, ValidationError) as exc:
@@ -82,6 +83,18 @@ def _submit(meter: Meter, user: Any, output: int, action: str, reason: str,
                  after={"output": output, "action": action, "job": job.pk,
                         "expires_at": job.expires_at}, detail=reason)
     return job
+
+
+def relay_state_read(*, meter: Meter, user: Any) -> MeterJob:
+    """Queue a read of the outputs and their modes (operators and admins), so the panel and the
+    alarm-mode check know them; relay priority, as an operator waits for it."""
+    require_commander(user)
+    profile = load_profile(meter.profile)
+    names = [name for output in (1, 2) for name in (
+        f"do{output}", f"do{output}_control_mode", f"do{output}_output_mode")
+        if profile.has(name)]
+    return job_submit(meter=meter, kind="read", payload={"names": names}, requested_by=user,
+                      reason="read relay state", priority=Priority.RELAY)
 
 
 def group_key(group: RelayGroupCommand, meter_id: int) -> str:

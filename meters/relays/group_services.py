@@ -14,23 +14,17 @@ from meters.audit.choices import Result
 from meters.audit.services import audit_record
 from meters.models import Meter
 from meters.relays import conf
-from meters.relays.choices import Action, GroupState, Output
+from meters.relays.choices import GroupState
 from meters.relays.models import RelayGroupCommand
-from meters.relays.rules import check_typed_count, clean_reason, require_commander
+from meters.relays.rules import (
+    check_command,
+    check_typed_count,
+    clean_reason,
+    require_commander,
+)
 from meters.selectors import meters_visible_to
 
 CODES_SHOWN = 20
-
-
-def _check_command(output: Any, action: Any) -> tuple[int, str]:
-    errors = {}
-    if output not in Output.values or isinstance(output, bool):
-        errors["output"] = f"must be 1 or 2, got {output!r}"
-    if action not in Action.values:
-        errors["action"] = f"must be one of {', '.join(Action.values)}, got {action!r}"
-    if errors:
-        raise ValidationError(errors)
-    return int(output), str(action)
 
 
 def group_meters(*, user: Any, label: str = "", codes: list[str] | None = None
@@ -57,7 +51,7 @@ def relay_group_request(*, user: Any, output: Any, action: Any, reason: Any, lab
                         confirm_count: Any = None) -> RelayGroupCommand:
     """Ask for a group command; small groups go out at once, large ones wait for approval."""
     require_commander(user)
-    output, action = _check_command(output, action)
+    output, action = check_command(output, action)
     reason = clean_reason(reason)
     meters, selection = group_meters(user=user, label=label, codes=codes)
     ids = list(meters.values_list("pk", flat=True))

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from meters import roles
+from meters.relays.choices import Action, Output
 
 REASON_MIN = 5
 REASON_MAX = 500
@@ -45,3 +46,15 @@ def check_typed_count(*, count: int, typed: Any, needed_above: int) -> None:
     if typed_int != count:
         raise ValidationError({"confirm_count": f"type the number of meters ({count}) to "
                                                 "confirm a command to this many meters"})
+
+
+def check_command(output: Any, action: Any) -> tuple[int, str]:
+    """The output (1 or 2) and action (close, open, pulse), or a ValidationError naming each."""
+    errors = {}
+    if output not in Output.values or isinstance(output, bool):
+        errors["output"] = f"must be 1 or 2, got {output!r}"
+    if action not in Action.values:
+        errors["action"] = f"must be one of {', '.join(Action.values)}, got {action!r}"
+    if errors:
+        raise ValidationError(errors)
+    return int(output), str(action)

@@ -61,6 +61,12 @@ def relay_history(meter: Meter) -> list[MeterJob]:
     return list(relay_commands(meter_ids=[meter.pk])[:HISTORY])
 
 
+def relay_read_pending(meter: Meter) -> bool:
+    """Whether a read of the relay state is still on its way (the panel polls quickly)."""
+    return MeterJob.objects.filter(meter_id=meter.pk, kind="read", reason="read relay state",
+                                   state__in=PENDING_STATES).exists()
+
+
 def has_pending(jobs: list[MeterJob]) -> bool:
     return any(job.state in PENDING_STATES for job in jobs)
 

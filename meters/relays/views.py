@@ -28,7 +28,7 @@ PREVIEW_METERS = 50
 
 def _panel(request: HttpRequest, meter: Any, **extra: Any) -> HttpResponse:
     history = selectors.relay_history(meter)
-    pending = selectors.has_pending(history)
+    pending = selectors.has_pending(history) or selectors.relay_read_pending(meter)
     return render(request, "relays/meter_relays.html", {
         "meter": meter, "outputs": selectors.output_states(meter), "history": history,
         "can_command": may_command_relays(request.user), "form": RelayCommandForm(),
@@ -59,6 +59,15 @@ def meter_relay_command(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         return _panel(request, meter, form=form, refused="; ".join(exc.messages))
     return _panel(request, meter, queued=form.cleaned_data)
+
+
+@require_POST
+@role_required()
+def meter_relay_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a read of the outputs and their modes; the panel polls until it is back."""
+    meter = get_object_or_404(meters_visible_to(request.user), pk=pk)
+    commands.relay_state_read(meter=meter, user=request.user)
+    return _panel(request, meter, reading=True)
 
 
 @role_required()

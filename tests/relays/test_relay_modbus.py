@@ -132,3 +132,23 @@ def test_page_asks_for_a_confirmation_naming_meter_and_action(bus: SimBus, opera
     assert 'data-state="confirmed"' in panel and "read back open" in panel
     assert "every 30s" in panel
     assert AuditRecord.objects.get(kind="relay.command").via == "page"
+
+
+def test_reading_the_relay_state_shows_outputs_and_modes(bus: SimBus, operator: Any,
+                                                         client_as: Any) -> None:
+    meter, sim = bus.meters[3], bus.sims[3]
+    sim.set_parameter("do2_control_mode", 1)  # alarm
+    client = client_as(operator)
+    before = client.get(f"/relays/meters/{meter.pk}/").content.decode()
+    assert "not read yet" in before
+    reading = client.post(f"/relays/meters/{meter.pk}/read/").content.decode()
+    assert "reading…" in reading and "every 2s" in reading
+    bus.run_jobs()
+    panel = client.get(f"/relays/meters/{meter.pk}/").content.decode()
+    assert "not read yet" not in panel and "alarm (not remote)" in panel
+    assert "level" in panel
+    # The alarm-mode output is now refused up front.
+    answer = api_as(operator).post(f"/api/meters/{meter.pk}/relay/",
+                                   {"output": 2, "action": "open", "reason": "cut supply"},
+                                   format="json")
+    assert answer.status_code == 400 and "alarm mode" in str(answer.json())
