@@ -31,6 +31,7 @@ class Entry:
     result: str = Result.OK
     detail: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    actor: Any = None  # this record's user, if not the batch's
 
 
 def _meter_of(obj: models.Model | None, meter: Any) -> Any:
@@ -47,6 +48,7 @@ def _build(entry: Entry, source: Source, actor: Any, at: Any) -> AuditRecord:
     if entry.result not in Result.values:
         raise ValidationError({"result": f"{entry.result!r} is not one of {Result.values}"})
     obj, meter = entry.obj, _meter_of(entry.obj, entry.meter)
+    actor = entry.actor if entry.actor is not None else actor
     actor = actor if actor is not None else source.user()
     record = AuditRecord(
         at=at, actor_id=getattr(actor, "pk", None),

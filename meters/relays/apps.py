@@ -19,4 +19,8 @@ class RelaysConfig(AppConfig):
             "relay.reject": "Relay group command rejected",
             "relay.dispatch": "Relay group command sent out",
             "relay.result": "Relay command outcome",
+            "job.write": "Configuration write", "job.set_clock": "Meter clock set",
+            "job.clear_energy": "Energy counters cleared",
+            "job.upload_interval": "Upload interval set (V1.9)",
+            "job.mqtt_reconfig": "MQTT settings reset (V1.9)",
         })

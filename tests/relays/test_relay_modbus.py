@@ -9,6 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from meters.audit.models import AuditRecord
+from meters.jobs.choices import Priority
 from meters.jobs.models import MeterJob
 from meters.jobs.services import job_submit
 from meters.relays.outcomes import relay_outcomes_record
@@ -47,8 +48,11 @@ def test_operator_closes_then_opens_a_relay_confirmed_by_read_back(bus: SimBus,
     assert relay_outcomes_record() == 2
     assert relay_outcomes_record() == 0  # idempotent
     results = list(AuditRecord.objects.filter(kind="relay.result").order_by("id"))
-    assert [r.detail for r in results] == ["confirmed: read back closed",
-                                           "confirmed: read back open"]
+    assert [r.detail for r in results] == [
+        "confirmed: read back closed; asked: tenant moved out",
+        "confirmed: read back open; asked: tenant moved out"]
+    assert {r.actor_name for r in results} == {"operator"}
+    assert MeterJob.objects.filter(kind="relay", priority=Priority.RELAY).count() == 2
 
 
 @pytest.mark.parametrize("who", ["tenant_viewer", "billing_clerk"])
@@ -152,3 +156,18 @@ def test_reading_the_relay_state_shows_outputs_and_modes(bus: SimBus, operator: 
                                    {"output": 2, "action": "open", "reason": "cut supply"},
                                    format="json")
     assert answer.status_code == 400 and "alarm mode" in str(answer.json())
+
+
+def test_configuration_writes_are_recorded_with_what_was_read_back(bus: SimBus,
+                                                                    operator: Any) -> None:
+    job_submit(meter=bus.meters[7], kind="write", payload={"values": {"ct_ratio": 150.0}},
+               requested_by=operator, reason="CT swapped")
+    job_submit(meter=bus.meters[7], kind="read", payload={"names": ["ct_ratio"]})
+    bus.run_jobs()
+    assert relay_outcomes_record() == 1  # the write; a read changes nothing
+    record = AuditRecord.objects.get(kind="job.write")
+    assert (record.actor_name, record.meter_code, record.result) == (
+        "operator", bus.meters[7].code, "ok")
+    assert record.after["values"] == {"ct_ratio": 150.0}
+    assert record.after["read_back"] == {"ct_ratio": 150.0}
+    assert record.detail == "verified by read-back; asked: CT swapped"
