@@ -14,5 +14,7 @@ urlpatterns = [
     path("alarms/", include("meters.alarms.urls")),
     path("jobs/", include("meters.jobs.urls")),
     path("tariffs/", include("tariffs.urls")),
+    path("audit/", include("meters.audit.urls")),
+    path("relays/", include("meters.relays.urls")),
     path("", include("meters.urls")),
 ]

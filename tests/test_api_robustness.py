@@ -31,6 +31,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from meters.alarms.choices import AlarmKind, AlarmSource, AlarmState, Severity
 from meters.alarms.models import Alarm, NotificationChannel
+from meters.audit.services import audit_record
+from meters.relays.models import RelayGroupCommand
 from meters.telemetry.choices import DeadLetterKind
 from meters.telemetry.models import DeadLetter, Reading, UnregisteredMeter
 from tests.factories import GatewayFactory, LabelFactory, MeterFactory, TenantFactory, meter_code
@@ -42,7 +44,8 @@ EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 12}
 PINNED = {"/api/sites/": "site", "/api/tenants/": "tenant", "/api/labels/": "label",
           "/api/gateways/": "gateway", "/api/meters/": "meter", "/api/alarms/": "alarm",
           "/api/alarm-channels/": "channel", "/api/dead-letters/": "dead_letter",
-          "/api/unregistered-meters/": "unregistered", "/api/tariffs/": "tariff"}
+          "/api/unregistered-meters/": "unregistered", "/api/tariffs/": "tariff",
+          "/api/audit/": "audit", "/api/relay-groups/": "relay_group"}
 
 
 @pytest.fixture
@@ -85,6 +88,9 @@ def fleet(admin: Any) -> dict[str, Any]:
             message_count=1),
         "tariff": _tariff_plan(),
         "token": Token.objects.create(user=admin).key,
+        "relay_group": _relay_group(admin, meters),
+        "audit": audit_record(kind="meter.update", obj=meters[0], actor=admin,
+                              before={"ct_ratio": "1.0"}, after={"ct_ratio": "2.0"}),
     }
 
 
@@ -97,6 +103,15 @@ def _tariff_plan() -> Any:
                 "sets": [{"zones": [{"start": "01-01", "day_table": 1}],
                           "day_tables": {"1": [{"start": "00:00", "rate": 3}]}}] * 2}
     return tariff_plan_create(document=parse_plan(document).document).plan
+
+
+def _relay_group(user: Any, meters: list[Any]) -> RelayGroupCommand:
+    group = RelayGroupCommand.objects.create(
+        output=1, action="open", reason="fuzz", selection="3 meters by code", meter_count=3,
+        needs_approval=False, state="awaiting", rate_per_minute=30, requested_by=user,
+        requested_by_name=user.username, requested_at=datetime.now(UTC))
+    group.meters.set(meters)
+    return group
 
 
 def _api_schema() -> Any:
