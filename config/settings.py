@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "meters.time_views.time_zone_context",
             ],
         },
     },
@@ -119,6 +120,8 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/htmx", _NPM / "htmx.org" / "dist"),
     ("vendor/chartjs", _NPM / "chart.js" / "dist"),
+    ("vendor/luxon", _NPM / "luxon" / "build" / "global"),
+    ("vendor/chartjs-adapter-luxon", _NPM / "chartjs-adapter-luxon" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

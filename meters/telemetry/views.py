@@ -66,6 +66,9 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
     filterset = DeadLetterFilterSet(request.GET, queryset=selectors.dead_letter_list())
     letters = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     page = Paginator(letters, 50).get_page(request.GET.get("page"))
+    zones = selectors.site_zones_by_code({d.meter_code for d in page if d.meter_code})
+    for letter in page:
+        letter.zone = zones.get(letter.meter_code)
     return render(request, "telemetry/dead_letters.html", {
         "filterset": filterset, "page": page, "counts": selectors.dead_letter_counts()})
 
