@@ -21,6 +21,7 @@ from meters.alarms.bulk import NewAlarm, NewAlarms, Repeats
 from meters.alarms.choices import AlarmState, Severity
 from meters.alarms.models import Alarm, Notification, NotificationChannel
 from meters.alarms.rules import Condition, Outcome
+from meters.names import shorten
 
 OPEN_STATES = (AlarmState.ACTIVE, AlarmState.ACKNOWLEDGED)
 
@@ -32,7 +33,7 @@ def _open_alarms(meter_ids: Iterable[int]) -> dict[tuple[int, str], Alarm]:
 
 def _repeat(alarm: Alarm, condition: Condition, at: datetime) -> None:
     Alarm.objects.filter(pk=alarm.pk).update(count=F("count") + 1, last_seen_at=at,
-                                            message=condition.message[:300],
+                                            message=shorten(condition.message, 300),
                                             details=condition.details)
 
 

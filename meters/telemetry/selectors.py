@@ -7,10 +7,20 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from kpm37.quantities import QUANTITIES
+from meters.alarms.choices import AlarmState
+from meters.alarms.models import Alarm
 from meters.alarms.selectors import alarm_list, open_alarm_counts
 from meters.models import Meter
 from meters.selectors import meter_status_counts, meters_visible_to
-from meters.telemetry.models import DeadLetter, LatestState, Reading, UnregisteredMeter
+from meters.telemetry.choices import DeadLetterKind
+from meters.telemetry.models import (
+    DeadLetter,
+    LatestState,
+    PollRun,
+    PollState,
+    Reading,
+    UnregisteredMeter,
+)
 
 
 def reading_list(*, meter: Meter) -> QuerySet[Reading]:
@@ -54,6 +64,13 @@ def dead_letter_counts() -> dict[str, int]:
     return dict(DeadLetter.objects.order_by().values_list("kind").annotate(n=Count("id")))
 
 
+def dead_letter_cards() -> list[dict[str, Any]]:
+    """Dead-letter counts as the page's cards: kind (for the filter), its label, the count."""
+    labels = dict(DeadLetterKind.choices)
+    return [{"kind": kind, "label": labels.get(kind, kind.replace("-", " ").capitalize()),
+             "count": n} for kind, n in sorted(dead_letter_counts().items())]
+
+
 def unregistered_list(*, include_adopted: bool = False) -> QuerySet[UnregisteredMeter]:
     """Codes that sent data without being in the inventory."""
     rows = UnregisteredMeter.objects.select_related("adopted_meter")
@@ -77,3 +94,24 @@ def fleet_board(*, user: Any) -> dict[str, Any]:
         "dead_letters": DeadLetter.objects.count(),
         "unregistered": unregistered_list().count(),
     }
+
+
+def meter_problems(meter: Meter) -> dict[str, Any]:
+    """What is wrong with a meter for its page: open alarms, refused data, failing polls."""
+    from meters.telemetry.baselines import baselines_of, refused_summary
+
+    poll = PollState.objects.filter(meter=meter).first()
+    failing = poll if poll is not None and (poll.failures or poll.last_error) else None
+    alarms = list(Alarm.objects.filter(meter=meter).exclude(state=AlarmState.CLEARED)
+                  .order_by("-last_seen_at"))
+    refused = refused_summary(meter)
+    return {"open_alarms": alarms, "refused": refused, "poll": poll, "poll_failing": failing,
+            "baselines": baselines_of(meter)[:5],
+            "any": bool(alarms or refused or failing)}
+
+
+def gateway_poll_health(gateway_id: int) -> dict[str, Any]:
+    """A gateway's recent poll runs and its meters' poll states (failures first)."""
+    runs = list(PollRun.objects.filter(gateway_id=gateway_id).order_by("-started_at")[:5])
+    states = {s.meter_id: s for s in PollState.objects.filter(meter__gateway_id=gateway_id)}
+    return {"runs": runs, "states": states}

@@ -44,7 +44,8 @@ def meters_mark_offline(*, now: datetime | None = None) -> list[int]:
     """Mark meters silent for N upload/poll intervals offline and raise their offline alarm."""
     now = now or timezone.now()
     n = conf.get("TELEMETRY_OFFLINE_INTERVALS")
-    online = Meter.objects.filter(status=MeterStatus.ONLINE)
+    speaking = (MeterStatus.ONLINE, MeterStatus.DATA_REFUSED)
+    online = Meter.objects.filter(status__in=speaking)
     silent: list[int] = []
     for interval in online.values_list("poll_interval_s", flat=True).distinct():
         cutoff = now - timedelta(seconds=interval * n)
@@ -53,7 +54,7 @@ def meters_mark_offline(*, now: datetime | None = None) -> list[int]:
     # Only rows still online flip, so a meter that spoke meanwhile stays: the rows are locked
     # and re-checked, then flipped in one UPDATE (not one per meter).
     flipped = list(Meter.objects.select_for_update().filter(pk__in=silent,
-                                                            status=MeterStatus.ONLINE)
+                                                            status__in=speaking)
                    .order_by("pk").values_list("pk", flat=True))
     Meter.objects.filter(pk__in=flipped).update(status=MeterStatus.OFFLINE)
     alarms_apply(outcomes=[(pk, {AlarmKind.OFFLINE: Condition(

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -17,6 +18,7 @@ from meters.htmx import template_for
 from meters.models import Site, Tenant
 from meters.selectors import meters_visible_to
 from meters.telemetry import selectors, services
+from meters.telemetry.baselines import counter_baseline_accept
 from meters.telemetry.filtersets import DeadLetterFilterSet, ReadingFilterSet
 from meters.telemetry.forms import AdoptForm
 from meters.telemetry.models import UnregisteredMeter
@@ -70,7 +72,7 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
     for letter in page:
         letter.zone = zones.get(letter.meter_code)
     return render(request, "telemetry/dead_letters.html", {
-        "filterset": filterset, "page": page, "counts": selectors.dead_letter_counts()})
+        "filterset": filterset, "page": page, "cards": selectors.dead_letter_cards()})
 
 
 @role_required(fleet_wide=True)
@@ -99,3 +101,20 @@ def adopt(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("telemetry:unregistered")
     messages.success(request, f"{meter.code} adopted as an MQTT meter")
     return redirect("telemetry:unregistered")
+
+
+@require_POST
+@role_required(fleet_wide=True, permission="telemetry.add_counterbaseline")
+def baseline_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept a meter's reset or exchange (the meter page's form): a new counter baseline."""
+    meter = get_object_or_404(meters_visible_to(request.user), pk=pk)
+    try:
+        baseline = counter_baseline_accept(meter=meter, user=request.user,
+                                           reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(
+            f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()))
+    else:
+        messages.success(request, f"new baseline accepted; {baseline.readings_restored} "
+                                  f"refused reading{pluralize(baseline.readings_restored)} stored")
+    return redirect("meters:meter-detail", pk=meter.pk)
