@@ -9,15 +9,17 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from kpm37.quantities import QUANTITIES
 from meters.access import role_required
 from meters.htmx import template_for
+from meters.local_time import reader_of
 from meters.models import Site, Tenant
 from meters.selectors import meters_visible_to
-from meters.telemetry import selectors, services
+from meters.telemetry import charts, selectors, services
 from meters.telemetry.baselines import counter_baseline_accept
 from meters.telemetry.filtersets import DeadLetterFilterSet, ReadingFilterSet
 from meters.telemetry.forms import AdoptForm
@@ -46,20 +48,28 @@ def live(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required()
 def history(request: HttpRequest, pk: int) -> HttpResponse:
-    """A Chart.js chart of chosen quantities over a time range (?quantity=&since=&until=)."""
-    meter = get_object_or_404(meters_visible_to(request.user), pk=pk)
+    """A meter's history on a time axis in the reader's zone (?quantity=&since=&until=), or
+    its energy per hour or day per rate as bars (?chart=energy&bucket=day)."""
+    meter = get_object_or_404(meters_visible_to(request.user).select_related("site"), pk=pk)
+    zone = reader_of(request).zone_for(meter)
     query = request.GET.copy()
-    if not query.getlist("quantity"):
+    energy = query.get("chart") == "energy"
+    if energy:  # bars read the per-rate counters, whatever quantities were picked
+        query.setlist("quantity", charts.RATE_COUNTERS)
+    elif not query.getlist("quantity"):
         query.setlist("quantity", DEFAULT_CHART)
-    filterset = ReadingFilterSet(query, queryset=selectors.reading_list(meter=meter))
-    names = [n for n in query.getlist("quantity") if n in QUANTITIES]
-    rows = list(filterset.qs[:CHART_POINTS]) if filterset.is_valid() else []
-    series = {n: [{"x": r.time.isoformat(), "y": r.values[n]} for r in reversed(rows)
-                  if n in r.values] for n in names}
+    with timezone.override(zone):  # since/until are typed in the zone the page shows
+        filterset = ReadingFilterSet(query, queryset=selectors.reading_list(meter=meter))
+        valid = filterset.is_valid()
+    chosen = [n for n in query.getlist("quantity") if n in QUANTITIES]
+    bucket = query.get("bucket") if query.get("bucket") in charts.BUCKETS else "day"
+    rows = list(filterset.qs[:CHART_POINTS]) if valid and not energy else []
     return render(request, "telemetry/history.html", {
-        "meter": meter, "filterset": filterset, "series": series, "limit": CHART_POINTS,
-        "quantities": sorted((q.name, q.label) for q in QUANTITIES.values()), "chosen": names,
-        "points": len(rows)})
+        "meter": meter, "filterset": filterset, "limit": CHART_POINTS, "points": len(rows),
+        "groups": charts.quantity_groups(), "chosen": chosen, "energy": energy,
+        "bucket": bucket, "zone": getattr(zone, "key", "UTC"),
+        "chart": (charts.energy_bars(filterset.qs, bucket, zone) if valid and energy
+                  else {"series": charts.line_series(rows, chosen, meter.poll_interval_s)})})
 
 
 @role_required(fleet_wide=True)
