@@ -183,6 +183,8 @@ CELERY_TIMEZONE = "UTC"
 REDIS_URL = env_str("REDIS_URL", "")
 
 MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
+# Poll (Modbus) / expected upload (MQTT) interval of a meter added without one (CSV, API, adopt).
+METER_DEFAULT_POLL_INTERVAL_S = env_int("METER_DEFAULT_POLL_INTERVAL_S", 300)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kpm-fleet@localhost")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("gateways/", views.gateway_list, name="gateway-list"),
     path("gateways/<int:pk>/", views.gateway_detail, name="gateway-detail"),
     path("time-zone/", time_views.time_zone_set, name="time-zone"),
+    path("import/template.csv", import_views.template_csv, name="import-template"),
     path("import/", import_views.upload, name="import"),
     path("import/<str:token>/confirm/", import_views.confirm, name="import-confirm"),
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -74,10 +75,11 @@ def readings_purge(*, now: datetime | None = None) -> int:
 
 @transaction.atomic
 def unregistered_adopt(*, unregistered: UnregisteredMeter, site: Any = None, tenant: Any = None,
-                       profile: str = "kpm37", poll_interval_s: int = 300) -> Meter:
+                       profile: str = "kpm37", poll_interval_s: int | None = None) -> Meter:
     """Create the MQTT meter for an unregistered code; its later messages are then ingested."""
     meter = Meter(code=unregistered.code, transport=TransportKind.MQTT, site=site, tenant=tenant,
-                  profile=profile, poll_interval_s=poll_interval_s)
+                  profile=profile,
+                  poll_interval_s=poll_interval_s or settings.METER_DEFAULT_POLL_INTERVAL_S)
     meter.full_clean()
     meter.save()
     unregistered.adopted_meter = meter

@@ -87,4 +87,6 @@ class AdoptSerializer(serializers.Serializer):
     tenant = serializers.SlugRelatedField(slug_field="name", queryset=Tenant.objects.all(),
                                           required=False, allow_null=True)
     profile = serializers.CharField(required=False, default="kpm37")
-    poll_interval_s = serializers.IntegerField(required=False, default=300, min_value=10)
+    poll_interval_s = serializers.IntegerField(
+        required=False, min_value=10,
+        help_text="seconds; default the METER_DEFAULT_POLL_INTERVAL_S setting")
