@@ -85,7 +85,8 @@ def fleet_board(*, user: Any) -> dict[str, Any]:
     gateways: dict[str, dict[str, Any]] = {}
     for row in per_gateway:
         entry = gateways.setdefault(row["gateway__name"], {
-            "name": row["gateway__name"], "online": 0, "offline": 0, "never_seen": 0})
+            "name": row["gateway__name"], "online": 0, "offline": 0, "data_refused": 0,
+            "never_seen": 0})
         entry[row["status"].replace("-", "_")] = row["n"]
     return {
         "status": meter_status_counts(meters),

@@ -48,3 +48,27 @@ def test_unknown_zone_is_refused_by_name(operator: Any, client_as: Any) -> None:
     answer = client.post("/time-zone/", {"mode": "mine", "mine": "Mars/Olympus"}, follow=True)
     assert "unknown time zone &#x27;Mars/Olympus&#x27;" in answer.content.decode()
     assert "2026-01-15 13:00:05 CET" in client.get(f"/meters/{meter.pk}/").content.decode()
+
+
+def test_api_names_rates_and_rounds_to_resolution(operator: Any, outsider: Any,
+                                                  api_client_as: Any) -> None:
+    from meters.telemetry.models import LatestState, Reading
+
+    meter = _meter("Europe/Vienna")
+    values = {"voltage_a": 220.52664184570312, "import_active_energy_r1": 12.3456789}
+    Reading.objects.create(meter=meter, source="modbus", time=SEEN, received_at=SEEN,
+                           values=values)
+    LatestState.objects.create(meter=meter, updated_at=SEEN, values={
+        n: {"value": v, "time": SEEN.isoformat()} for n, v in values.items()})
+    api = api_client_as(operator)
+    latest = api.get(f"/api/meters/{meter.pk}/").json()["latest"]
+    assert latest["voltage_a"]["value"] == 220.5 and latest["voltage_a"]["unit"] == "V"
+    sharp = latest["import_active_energy_r1"]
+    assert sharp["rate"] == "sharp" and sharp["label"] == "Import active energy (sharp)"
+    assert sharp["value"] == 12.346
+    reading = api.get(f"/api/meters/{meter.pk}/readings/").json()["results"][0]
+    assert reading["values"]["voltage_a"] == 220.5
+    quantities = {q["name"]: q for q in api.get("/api/quantities/").json()}
+    assert quantities["export_active_energy_r5"]["rate"] == "deep valley"
+    assert quantities["current_a"]["decimals"] == 3
+    assert api_client_as(outsider).get("/api/quantities/").status_code == 403

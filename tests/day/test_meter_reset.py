@@ -104,3 +104,20 @@ def test_api_accepts_a_baseline_and_refuses_one_without_reason(rig: dict[str, An
     assert made.status_code == 201, made.content
     assert made.json()["readings_restored"] == 1 and made.json()["accepted_by"] == "operator"
     assert api.get(url).json()["results"][0]["reason"] == "meter exchanged"
+
+
+def test_poll_failures_show_on_meter_and_gateway_pages(rig: dict[str, Any], operator: Any,
+                                                       client_as: Any) -> None:
+    silent = MeterFactory(gateway=rig["gateway"], address=9, poll_interval_s=60,
+                          site=rig["meter"].site)  # nothing answers at address 9
+    report = gateway_poll(gateway_id=rig["gateway"].pk, now=timezone.now())
+    assert [r.address for r in report.failed] == [9]
+    silent.refresh_from_db()
+    assert silent.status == MeterStatus.NEVER_SEEN
+    client = client_as(operator)
+    page = client.get(f"/meters/{silent.pk}/").content.decode()
+    assert 'id="poll-failing"' in page and "1 poll in a row failed" in page
+    assert "DeviceTimeout" in page
+    gateway_page = client.get(f"/gateways/{rig['gateway'].pk}/").content.decode()
+    assert "1 failed in a row" in gateway_page and "DeviceTimeout" in gateway_page
+    assert 'id="poll-runs"' in gateway_page and "CET" in gateway_page

@@ -1,4 +1,5 @@
-"""API twin of the meter page's "accept reset / exchange": a meter's counter baselines."""
+"""API twin of the meter page's "accept reset / exchange" (a meter's counter baselines), and
+the quantity vocabulary with the labels, units and rate names the pages use."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kpm37.quantities import QUANTITIES
+from meters import names
 from meters.api.permissions import RolePermissions
 from meters.api.views import api_errors
 from meters.models import Meter
+from meters.roles import has_any_role
 from meters.selectors import meters_visible_to
 from meters.telemetry.baselines import counter_baseline_accept
 from meters.telemetry.models import CounterBaseline
@@ -64,3 +69,36 @@ class CounterBaselineListView(generics.ListCreateAPIView):
                                                reason=body.validated_data["reason"])
         return Response(CounterBaselineSerializer(baseline).data,
                         status=status.HTTP_201_CREATED)
+
+
+class AnyRole(BasePermission):
+    """Any role may read the vocabulary; a user without one gets 403 like everywhere else."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return has_any_role(request.user)
+
+
+class QuantitySerializer(serializers.Serializer):
+    """One quantity of the platform's vocabulary, as pages show it."""
+
+    name = serializers.CharField()
+    label = serializers.CharField()
+    unit = serializers.CharField()
+    kind = serializers.CharField()
+    rate = serializers.CharField(allow_null=True,
+                                 help_text="sharp, peak, flat, valley or deep valley")
+    decimals = serializers.IntegerField(help_text="resolution: decimal places shown")
+
+
+@extend_schema(tags=["telemetry"])
+class QuantityListView(generics.ListAPIView):
+    """Every quantity name readings use, with its label, unit, rate and resolution."""
+
+    serializer_class = QuantitySerializer
+    permission_classes = [AnyRole]
+    pagination_class = None
+
+    def get_queryset(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        return [{"name": q.name, "label": q.label, "unit": q.unit, "kind": q.kind,
+                 "rate": names.rate_of(q.name), "decimals": names.decimals(q.name)}
+                for q in QUANTITIES.values()]

@@ -15,6 +15,7 @@ router.register("unregistered-meters", views.UnregisteredMeterViewSet, basename=
 urlpatterns = [
     path("meters/<int:meter_pk>/readings/", views.ReadingListView.as_view(),
          name="meter-readings"),
+    path("quantities/", baseline_views.QuantityListView.as_view(), name="quantities"),
     path("meters/<int:meter_pk>/baselines/", baseline_views.CounterBaselineListView.as_view(),
          name="meter-baselines"),
     *router.urls,
