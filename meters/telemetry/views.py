@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
@@ -21,6 +21,7 @@ from meters.models import Site, Tenant
 from meters.selectors import meters_visible_to
 from meters.telemetry import charts, selectors, services
 from meters.telemetry.baselines import counter_baseline_accept
+from meters.telemetry.exports import history_csv_lines
 from meters.telemetry.filtersets import DeadLetterFilterSet, ReadingFilterSet
 from meters.telemetry.forms import AdoptForm
 from meters.telemetry.models import UnregisteredMeter
@@ -70,6 +71,27 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
         "bucket": bucket, "zone": getattr(zone, "key", "UTC"),
         "chart": (charts.energy_bars(filterset.qs, bucket, zone) if valid and energy
                   else {"series": charts.line_series(rows, chosen, meter.poll_interval_s)})})
+
+
+@role_required()
+def history_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The history page's readings as CSV (same ?quantity=&since=&until=), times as shown."""
+    meter = get_object_or_404(meters_visible_to(request.user).select_related("site"), pk=pk)
+    zone = reader_of(request).zone_for(meter)
+    query = request.GET.copy()
+    if not query.getlist("quantity"):
+        query.setlist("quantity", DEFAULT_CHART)
+    with timezone.override(zone):
+        filterset = ReadingFilterSet(query, queryset=selectors.reading_list(meter=meter))
+        if not filterset.is_valid():
+            return HttpResponse("; ".join(f"{f}: {' '.join(e)}" for f, e in
+                                          filterset.errors.items()), status=400,
+                                content_type="text/plain; charset=utf-8")
+    chosen = [n for n in query.getlist("quantity") if n in QUANTITIES]
+    response = StreamingHttpResponse(history_csv_lines(filterset.qs, chosen, zone),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{meter.code}-history.csv"'
+    return response
 
 
 @role_required(fleet_wide=True)

@@ -72,3 +72,23 @@ def test_api_names_rates_and_rounds_to_resolution(operator: Any, outsider: Any,
     assert quantities["export_active_energy_r5"]["rate"] == "deep valley"
     assert quantities["current_a"]["decimals"] == 3
     assert api_client_as(outsider).get("/api/quantities/").status_code == 403
+
+
+def test_history_csv_has_local_times_with_zone_and_human_headers(operator: Any,
+                                                                 client_as: Any) -> None:
+    from meters.telemetry.models import Reading
+
+    meter = _meter("Asia/Shanghai")
+    Reading.objects.create(meter=meter, source="modbus", time=SEEN, received_at=SEEN,
+                           values={"voltage_a": 220.52664184570312})
+    client = client_as(operator)
+    answer = client.get(f"/telemetry/meters/{meter.pk}/history.csv?quantity=voltage_a"
+                        "&since=2026-01-15T19:00")  # typed in the site's zone: 11:00 UTC
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
+    lines = b"".join(answer.streaming_content).decode().splitlines()
+    assert lines == ["Time (Asia/Shanghai),\"Time (UTC, ISO 8601)\",Voltage A (V)",
+                     "2026-01-15 20:00:05 CST,2026-01-15T12:00:05+00:00,220.5"]
+    late = client.get(f"/telemetry/meters/{meter.pk}/history.csv?since=2026-01-15T20:01")
+    assert len(b"".join(late.streaming_content).decode().splitlines()) == 1
+    bad = client.get(f"/telemetry/meters/{meter.pk}/history.csv?since=yesterday")
+    assert bad.status_code == 400 and b"since" in bad.content
