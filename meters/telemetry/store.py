@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kpm37.mqtt.topics import TELEIND
@@ -163,8 +164,9 @@ def readings_store(*, candidates: list[Candidate], dead: Iterable[Rejected] = ()
                                 ignore_conflicts=True)
     _save_latest(batch)
     refused_keep(refused=batch.refused, received_at=batch.received_at)
-    _mark_seen({c.meter.pk for c in batch.candidates}, batch.received_at,
-               refused={c.meter.pk for c, _ in batch.refused} - {r.meter_id for r in batch.rows})
+    accepted = {r.meter_id for r in batch.rows}
+    _mark_seen({c.meter.pk for c in batch.candidates}, batch.received_at, accepted=accepted,
+               refused={c.meter.pk for c, _ in batch.refused} - accepted)
     alarms_apply(outcomes=[(m, o) for m, o in batch.outcomes if o], at=batch.received_at)
     _save_dead(batch.dead, batch.received_at)
     result.stored = len(batch.rows)
@@ -186,15 +188,18 @@ def _save_dead(dead: list[Rejected], at: datetime) -> None:
                    meter_code=d.meter_code[:13], received_at=at) for d in dead])
 
 
-def _mark_seen(meter_ids: set[int], at: datetime, refused: set[int]) -> None:
+def _mark_seen(meter_ids: set[int], at: datetime, accepted: set[int], refused: set[int]) -> None:
     """Meters that spoke are online, or "data refused" when all they sent was refused for a
-    backwards counter; an offline alarm clears when its meter returns."""
+    backwards counter (and stay so until a reading is accepted again: a duplicate or an
+    all-zero message does not make them Online); an offline alarm clears when one returns."""
     if not meter_ids:
         return
     returning = list(Meter.objects.filter(pk__in=meter_ids, status=MeterStatus.OFFLINE)
                      .values_list("pk", flat=True))
-    Meter.objects.filter(pk__in=meter_ids - refused).update(status=MeterStatus.ONLINE,
-                                                            last_seen_at=at)
+    spoke = Meter.objects.filter(pk__in=meter_ids - refused)
+    still_refused = Q(status=MeterStatus.DATA_REFUSED) & ~Q(pk__in=accepted)
+    spoke.filter(still_refused).update(last_seen_at=at)
+    spoke.exclude(still_refused).update(status=MeterStatus.ONLINE, last_seen_at=at)
     Meter.objects.filter(pk__in=refused).update(status=MeterStatus.DATA_REFUSED, last_seen_at=at)
     for meter_id in returning:
         alarm_resolve(meter_id=meter_id, kind=AlarmKind.OFFLINE, at=at)

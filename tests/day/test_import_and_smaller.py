@@ -110,3 +110,14 @@ def test_admin_shows_status_and_last_seen_read_only(admin: Any, client_as: Any) 
     page = client_as(admin).get(f"/admin/meters/meter/{meter.pk}/change/").content.decode()
     assert 'name="status"' not in page and 'name="last_seen_at' not in page
     assert "Online" in page
+
+
+def test_site_form_takes_a_zone_and_refuses_an_unknown_one(admin: Any, client_as: Any) -> None:
+    client = client_as(admin)
+    bad = client.post("/admin/meters/site/add/", {"name": "Depot", "timezone": "Mars/Base",
+                                                  "address": ""})
+    assert "unknown time zone &#x27;Mars/Base&#x27;" in bad.content.decode()
+    assert not Site.objects.filter(name="Depot").exists()
+    client.post("/admin/meters/site/add/", {"name": "Depot", "timezone": "America/Chicago",
+                                            "address": ""})
+    assert Site.objects.get(name="Depot").timezone == "America/Chicago"

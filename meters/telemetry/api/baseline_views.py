@@ -12,6 +12,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from kpm37.quantities import QUANTITIES
 from meters import names
@@ -90,15 +91,14 @@ class QuantitySerializer(serializers.Serializer):
     decimals = serializers.IntegerField(help_text="resolution: decimal places shown")
 
 
-@extend_schema(tags=["telemetry"])
-class QuantityListView(generics.ListAPIView):
+class QuantityListView(APIView):
     """Every quantity name readings use, with its label, unit, rate and resolution."""
 
-    serializer_class = QuantitySerializer
     permission_classes = [AnyRole]
-    pagination_class = None
 
-    def get_queryset(self) -> list[dict[str, Any]]:  # type: ignore[override]
-        return [{"name": q.name, "label": q.label, "unit": q.unit, "kind": q.kind,
+    @extend_schema(tags=["telemetry"], responses=QuantitySerializer(many=True))
+    def get(self, request: Request) -> Response:
+        rows = [{"name": q.name, "label": q.label, "unit": q.unit, "kind": q.kind,
                  "rate": names.rate_of(q.name), "decimals": names.decimals(q.name)}
                 for q in QUANTITIES.values()]
+        return Response(QuantitySerializer(rows, many=True).data)
