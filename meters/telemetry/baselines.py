@@ -1,7 +1,8 @@
 """A meter reset or exchanged: refused readings are kept, and an operator accepts a new baseline.
 
 After an energy clear (or a new meter under the old code) every counter is lower than the last
-accepted one, so ingest refuses each reading as "counter went backwards" (see ``store``). Those
+accepted one, so ingest refuses each reading as "counter went backwards" (see ``store``; an
+exchange to a meter with more on its counters is refused as an implausible jump). Those
 readings are kept as ``RefusedReading`` rows. ``counter_baseline_accept`` records who accepted
 the reset, when, why, and the counters before and after (a ``CounterBaseline``: billing reads the
 two sides as separate periods), moves the meter's latest counters to the first refused reading,

@@ -49,7 +49,8 @@ def test_zero_messages_are_refused_as_all_zero_not_as_duplicates() -> None:
         lines: list[bytes] = []
         try:
             await asyncio.sleep(0.3)
-            async with SimulatedFleet(mqtt_url=url, mqtt_meters=1, mqtt_interval=0.5) as sim:
+            # 3 s apart: the meter stamps whole seconds, and the zero message takes the next one
+            async with SimulatedFleet(mqtt_url=url, mqtt_meters=1, mqtt_interval=3) as sim:
                 sim.mqtt_meters[0].faults.zero_messages = True  # type: ignore[attr-defined]
                 while sum(b'"isend":"1"' in line for line in lines) < 4:
                     line = await asyncio.wait_for(sub.stdout.readline(), 20)
