@@ -48,3 +48,19 @@ def test_a_silent_refused_meter_goes_offline() -> None:
     _store(meter, 1, 5.0)
     assert meters_mark_offline(now=T0 + timedelta(hours=1)) == [meter.pk]
     assert _status(meter) == MeterStatus.OFFLINE
+
+
+def test_an_exchange_to_a_meter_with_more_energy_can_be_accepted(operator: object) -> None:
+    from meters.telemetry.baselines import counter_baseline_accept
+    from meters.telemetry.models import Reading, RefusedReading
+
+    meter = MeterFactory(poll_interval_s=60)
+    _store(meter, 0, 100.0)
+    _store(meter, 1, 90_000.0)  # the new meter has counted for years: an implausible jump
+    assert _status(meter) == MeterStatus.DATA_REFUSED
+    assert RefusedReading.objects.filter(meter=meter).count() == 1
+    baseline = counter_baseline_accept(meter=meter, user=operator, reason="meter exchanged")
+    assert baseline.new_values == {"import_active_energy": 90_000.0}
+    assert Reading.objects.filter(meter=meter).count() == 2
+    _store(meter, 2, 90_000.2)
+    assert _status(meter) == MeterStatus.ONLINE and Reading.objects.filter(meter=meter).count() == 3
