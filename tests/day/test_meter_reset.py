@@ -121,3 +121,4 @@ def test_poll_failures_show_on_meter_and_gateway_pages(rig: dict[str, Any], oper
     gateway_page = client.get(f"/gateways/{rig['gateway'].pk}/").content.decode()
     assert "1 failed in a row" in gateway_page and "DeviceTimeout" in gateway_page
     assert 'id="poll-runs"' in gateway_page and "CET" in gateway_page
+    assert f"<title>{rig['gateway'].name} · KPM Fleet</title>" in gateway_page
