@@ -9,6 +9,7 @@ Values are rounded to the resolution the meter displays (KPM33B manual, the KPM3
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from kpm37.quantities import QUANTITIES, Rate
@@ -54,6 +55,16 @@ def reading_text(name: str, value: Any) -> str:
     number = rounded(name, value)
     text = f"{number:.{decimals(name)}f}" if isinstance(number, float) else str(number)
     return f"{text} {unit(name)}".strip()
+
+
+def as_moment(name: str, value: Any) -> datetime | None:
+    """A quantity that is a point in time (``*_at``, seconds since 1970 UTC) as a datetime."""
+    if not name.endswith("_at") or unit(name) != "s" or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(float(value), UTC) if value > 0 else None
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def rate_of(name: str) -> str | None:

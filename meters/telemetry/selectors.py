@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from kpm37.quantities import QUANTITIES
+from meters import names
 from meters.alarms.choices import AlarmState
 from meters.alarms.models import Alarm
 from meters.alarms.selectors import alarm_list, open_alarm_counts
@@ -42,8 +43,8 @@ def live_panel(meter: Meter) -> list[tuple[str, list[dict[str, Any]]]]:
         quantity = QUANTITIES.get(name)
         kind = quantity.kind if quantity else "other"
         groups.setdefault(kind, []).append({
-            "name": name, "label": quantity.label if quantity else name,
-            "unit": quantity.unit if quantity else "", **held})
+            "name": name, "label": names.label(name), "unit": names.unit(name),
+            "moment": names.as_moment(name, held.get("value")), **held})
     order = ["measurement", "energy", "demand", "temperature", "harmonic", "state", "other"]
     return [(k, sorted(groups[k], key=lambda q: q["name"])) for k in order if k in groups]
 

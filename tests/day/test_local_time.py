@@ -92,3 +92,15 @@ def test_history_csv_has_local_times_with_zone_and_human_headers(operator: Any,
     assert len(b"".join(late.streaming_content).decode().splitlines()) == 1
     bad = client.get(f"/telemetry/meters/{meter.pk}/history.csv?since=yesterday")
     assert bad.status_code == 400 and b"since" in bad.content
+
+
+def test_live_panel_shows_a_time_quantity_as_a_local_time(operator: Any, client_as: Any) -> None:
+    from meters.telemetry.models import LatestState
+
+    meter = _meter("Europe/Vienna")
+    LatestState.objects.create(meter=meter, updated_at=SEEN, values={
+        "max_active_demand_at": {"value": SEEN.timestamp(), "time": SEEN.isoformat()},
+        "voltage_a": {"value": 220.52664184570312, "time": SEEN.isoformat()}})
+    live = client_as(operator).get(f"/telemetry/meters/{meter.pk}/live/").content.decode()
+    assert "Monthly max active demand time" in live and "1768478405" not in live
+    assert live.count("2026-01-15 13:00:05 CET") == 3 and "220.5 V" in live
