@@ -31,6 +31,8 @@ class DatabaseChecks:
         self.taken: dict[tuple[int, int], int] = {}
         self.deferred: list[tuple[int, str, str]] = []  # line, holder code, where
         self.names: dict[str, dict[str, bool]] = {column: {} for column in NAMED}
+        self.site_zones: dict[str, str | None] = {}  # stored sites' zones (None: not stored)
+        self.first_zone: dict[str, tuple[int, str]] = {}  # site -> (line, zone) in the file
 
     def check(self, parsed: Parsed) -> None:
         self._duplicates(parsed)
@@ -40,6 +42,7 @@ class DatabaseChecks:
         self._load_gateways({row.gateway for _, row, _ in parsed if row.gateway})
         for line, row, _ in parsed:
             self._position(line, row)
+        self._site_zones(parsed)
         if self.user is not None:
             self._creatable(parsed)
 
@@ -91,6 +94,24 @@ class DatabaseChecks:
                 line, "address", f"{where} is also given on line {self.taken[position]}"))
         else:
             self.taken[position] = line
+
+    def _site_zones(self, parsed: Parsed) -> None:
+        """A site's zone is one: rows must agree, and a stored site keeps the zone it has."""
+        zoned = [(line, row) for line, row, _ in parsed if row.timezone]
+        new = {row.site for _, row in zoned} - self.site_zones.keys()
+        if new:
+            stored = dict(Site.objects.filter(name__in=new).values_list("name", "timezone"))
+            self.site_zones.update({name: stored.get(name) for name in new})
+        for line, row in zoned:
+            stored_zone, first = self.site_zones[row.site], self.first_zone.get(row.site)
+            if stored_zone is not None and stored_zone != row.timezone:
+                self.plan.add_problem(ImportProblem(line, "timezone", (
+                    f"site {row.site!r} is in {stored_zone}, not {row.timezone} (change a "
+                    "site's zone on its form, not by import)")))
+            elif first is not None and first[1] != row.timezone:
+                self.plan.add_problem(ImportProblem(line, "timezone", (
+                    f"site {row.site!r} is given {first[1]} on line {first[0]}")))
+            self.first_zone.setdefault(row.site, (line, row.timezone))
 
     def _creatable(self, parsed: Parsed) -> None:
         for column, model in NAMED.items():

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from meters.bulk_update import update_meters
+from meters.csv_audit import import_record_meters, import_record_summary
 from meters.import_plan import (
     BATCH,
     ImportPlan,
@@ -27,7 +29,7 @@ from meters.models import Label, Meter, Site, Tenant
 from meters.rows import MeterRow
 
 STATE_FIELDS = ["profile", "transport", "gateway_id", "address", "site_id", "tenant_id",
-                "ct_ratio", "pt_ratio", "shares_bus"]
+                "ct_ratio", "pt_ratio", "shares_bus", "poll_interval_s"]
 THROUGH = Meter.labels.through
 
 
@@ -49,7 +51,8 @@ class _Names:
 
     def ensure(self, rows: list[MeterRow]) -> dict[str, dict[str, int]]:
         """Create the unknown sites, tenants and labels ``rows`` name; return all ids."""
-        self._named(Site, "site", {row.site for row in rows if row.site})
+        self._named(Site, "site", {row.site for row in rows if row.site},
+                    {row.site: row.timezone for row in rows if row.timezone})
         self._tenants(rows)
         self._named(Label, "label", {name for row in rows for name in row.labels})
         gateways = {row.gateway for row in rows if row.gateway} - self.ids["gateway"].keys()
@@ -59,13 +62,16 @@ class _Names:
             self.dial_in |= dial_in
         return self.ids
 
-    def _named(self, model: type[Site] | type[Label], kind: str, names: set[str]) -> None:
+    def _named(self, model: type[Site] | type[Label], kind: str, names: set[str],
+               zones: dict[str, str] | None = None) -> None:
+        """Create the unknown ones (a site in the zone the file gives it, else UTC)."""
+        zones = zones or {}
         known = self.ids[kind]
         new = names - known.keys()
         if not new:
             return
-        model.objects.bulk_create([model(name=n) for n in new], batch_size=BATCH,
-                                  ignore_conflicts=True)
+        model.objects.bulk_create([model(name=n, **({"timezone": zones[n]} if n in zones else {}))
+                                   for n in new], batch_size=BATCH, ignore_conflicts=True)
         known.update(model.objects.filter(name__in=new).values_list("name", "id"))
 
     def _tenants(self, rows: list[MeterRow]) -> None:
@@ -80,13 +86,17 @@ class _Names:
         known.update(Tenant.objects.filter(name__in=site_of).values_list("name", "id"))
 
 
-def _build(row: MeterRow, meter_id: int | None, ids: dict[str, dict[str, int]],
-           dial_in: set[str]) -> Meter:
-    """An unsaved Meter for ``row`` (with its id when it exists), names resolved to ids."""
-    meter = Meter(id=meter_id, code=row.code, profile=row.profile, transport=row.transport,
-                  gateway_id=ids["gateway"].get(row.gateway), address=row.address,
-                  site_id=ids["site"].get(row.site), tenant_id=ids["tenant"].get(row.tenant),
-                  ct_ratio=row.ct_ratio, pt_ratio=row.pt_ratio)
+def _build(row: MeterRow, stored: tuple[int, tuple[Any, ...]] | None,
+           ids: dict[str, dict[str, int]], dial_in: set[str]) -> Meter:
+    """An unsaved Meter for ``row`` (with its id when stored), names resolved to ids."""
+    # Without a poll_interval_s a stored meter keeps its own; a new one gets the default.
+    interval = row.poll_interval_s or (stored[1][STATE_FIELDS.index("poll_interval_s")]
+                                       if stored else settings.METER_DEFAULT_POLL_INTERVAL_S)
+    meter = Meter(id=stored[0] if stored else None, code=row.code, profile=row.profile,
+                  transport=row.transport, gateway_id=ids["gateway"].get(row.gateway),
+                  address=row.address, site_id=ids["site"].get(row.site),
+                  tenant_id=ids["tenant"].get(row.tenant), ct_ratio=row.ct_ratio,
+                  pt_ratio=row.pt_ratio, poll_interval_s=interval)
     if meter.gateway_id is None:
         meter.address = None
     meter.shares_bus = row.gateway not in dial_in
@@ -140,6 +150,7 @@ def meter_import_apply(*, plan: ImportPlan, progress: Progress = no_progress) ->
     except IntegrityError as exc:  # e.g. two meters swapping addresses, or a concurrent edit
         raise ImportRefused([ImportProblem(0, "", f"the database refused the change: {exc}")]
                             ) from exc
+    import_record_summary(row_count=plan.row_count, summary=counts)
     return ImportResult(**counts)
 
 
@@ -151,7 +162,7 @@ def _save_chunk(rows: list[MeterRow], creating: bool, names: _Names,
     if not rows:
         return
     ids = names.ensure(rows)
-    meters = [_build(row, None if creating else state[row.code][0], ids, names.dial_in)
+    meters = [_build(row, None if creating else state[row.code], ids, names.dial_in)
               for row in rows]
     if creating:
         Meter.objects.bulk_create(meters, batch_size=BATCH)
@@ -163,6 +174,8 @@ def _save_chunk(rows: list[MeterRow], creating: bool, names: _Names,
         counts["updated"] += len(changed)
         counts["unchanged"] += len(meters) - len(changed)
     _save_labels(meters, rows, ids["label"], {} if creating else current_labels)
+    import_record_meters(rows=rows, meters=meters, state={} if creating else state,
+                         labels={} if creating else current_labels)
 
 
 def _values(meter: Meter) -> tuple[Any, ...]:

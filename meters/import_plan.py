@@ -51,10 +51,16 @@ class ImportPlan:
     preview: list[tuple[int, MeterRow]] = field(default_factory=list)
     problem_count: int = 0
     _worst: list[tuple[int, int, ImportProblem]] = field(default_factory=list, repr=False)
+    _bad_lines: bytearray = field(default_factory=bytearray, repr=False)  # a bit per line
 
     def add_problem(self, problem: ImportProblem) -> None:
         """Count ``problem``; keep it if it is among the MAX_PROBLEMS first by line."""
         self.problem_count += 1
+        if problem.line > 1:
+            byte, bit = divmod(problem.line, 8)
+            if byte >= len(self._bad_lines):
+                self._bad_lines.extend(bytes(byte + 1 - len(self._bad_lines)))
+            self._bad_lines[byte] |= 1 << bit
         entry = (-problem.line, -self.problem_count, problem)  # a max-heap of the kept ones
         if len(self._worst) < MAX_PROBLEMS:
             heapq.heappush(self._worst, entry)
@@ -65,6 +71,11 @@ class ImportPlan:
     def problems(self) -> list[ImportProblem]:
         """The kept problems in file order (``problem_count`` says how many there are)."""
         return [entry[2] for entry in sorted(self._worst, key=lambda e: (-e[0], -e[1]))]
+
+    @property
+    def rows_with_problems(self) -> int:
+        """Rows (not the header or the file as a whole) that have at least one problem."""
+        return sum(bin(byte).count("1") for byte in self._bad_lines)
 
     @property
     def more_problems(self) -> int:

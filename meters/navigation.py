@@ -14,6 +14,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from meters.audit.selectors import may_read_audit
 from meters.roles import has_any_role, is_fleet_wide, may_see_alarms
 
 
@@ -41,8 +42,10 @@ MENU = (
     NavItem("Energy", "/telemetry/energy/", has_any_role),
     NavItem("Gateways", "/gateways/", is_fleet_wide),
     NavItem("Alarms", "/alarms/", may_see_alarms),
+    NavItem("Tariffs", "/tariffs/", _perm("tariffs.view_tariffplan")),
     NavItem("Dead letters", "/telemetry/dead-letters/", is_fleet_wide),
     NavItem("Unregistered", "/telemetry/unregistered/", is_fleet_wide),
+    NavItem("Audit", "/audit/", may_read_audit),
     NavItem("Import", "/import/", _perm("meters.add_meter")),
     NavItem("API docs", "/api/docs/", has_any_role),
     NavItem("Admin", "/admin/", lambda user: bool(user.is_active and user.is_staff)),

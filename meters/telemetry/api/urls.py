@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from meters.telemetry.api import overview, views
+from meters.telemetry.api import baseline_views, overview, views
 
 app_name = "telemetry-api"
 
@@ -17,5 +17,8 @@ urlpatterns = [
     path("energy/", overview.EnergyListView.as_view(), name="energy"),
     path("meters/<int:meter_pk>/readings/", views.ReadingListView.as_view(),
          name="meter-readings"),
+    path("quantities/", baseline_views.QuantityListView.as_view(), name="quantities"),
+    path("meters/<int:meter_pk>/baselines/", baseline_views.CounterBaselineListView.as_view(),
+         name="meter-baselines"),
     *router.urls,
 ]
