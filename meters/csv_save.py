@@ -31,6 +31,7 @@ from meters.rows import MeterRow
 STATE_FIELDS = ["profile", "transport", "gateway_id", "address", "site_id", "tenant_id",
                 "ct_ratio", "pt_ratio", "shares_bus", "poll_interval_s"]
 THROUGH = Meter.labels.through
+SAVE_CHUNK = 5000  # rows saved together: a few MB of Meter objects, a dozen queries
 
 
 class ImportRefused(Exception):
@@ -143,7 +144,7 @@ def meter_import_apply(*, plan: ImportPlan, progress: Progress = no_progress) ->
     try:
         for creating in (False, True):
             done = 0
-            for chunk in chunks(row for _, row in plan.rows()):
+            for chunk in chunks((row for _, row in plan.rows()), SAVE_CHUNK):
                 _save_chunk(chunk, creating, names, counts)
                 done += len(chunk)
                 progress("create" if creating else "update", done, plan.row_count)
