@@ -41,7 +41,8 @@ TWINS = [
     ("/telemetry/unregistered/", "/api/unregistered-meters/"),
 ]
 MENU_PAGES = ["/", "/telemetry/board/", "/telemetry/energy/", "/gateways/", "/alarms/",
-              "/telemetry/dead-letters/", "/telemetry/unregistered/", "/import/", "/api/docs/"]
+              "/telemetry/dead-letters/", "/telemetry/unregistered/", "/import/", "/api/docs/",
+              "/tariffs/", "/audit/"]
 HEADER = "code,profile,transport,gateway,address,site,tenant,labels,ct_ratio,pt_ratio\n"
 
 

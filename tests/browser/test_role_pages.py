@@ -16,13 +16,13 @@ from tests.browser.conftest import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 MENUS = {
-    "admin": ["Fleet", "Board", "Energy", "Gateways", "Alarms", "Dead letters", "Unregistered",
-              "Import", "API docs", "Admin"],
-    "operator": ["Fleet", "Board", "Energy", "Gateways", "Alarms", "Dead letters",
-                 "Unregistered", "Import", "API docs"],
-    "billing": ["Fleet", "Board", "Energy", "Gateways", "Dead letters", "Unregistered",
-                "API docs"],
-    "viewer": ["Fleet", "Board", "Energy", "Alarms", "API docs"],
+    "admin": ["Fleet", "Board", "Energy", "Gateways", "Alarms", "Tariffs", "Dead letters",
+              "Unregistered", "Audit", "Import", "API docs", "Admin"],
+    "operator": ["Fleet", "Board", "Energy", "Gateways", "Alarms", "Tariffs", "Dead letters",
+                 "Unregistered", "Audit", "Import", "API docs"],
+    "billing": ["Fleet", "Board", "Energy", "Gateways", "Tariffs", "Dead letters",
+                "Unregistered", "Audit", "API docs"],
+    "viewer": ["Fleet", "Board", "Energy", "Alarms", "Tariffs", "API docs"],
 }
 
 
