@@ -39,6 +39,10 @@ TWINS = [
     ("/alarms/", "/api/alarms/"),
     ("/telemetry/dead-letters/", "/api/dead-letters/"),
     ("/telemetry/unregistered/", "/api/unregistered-meters/"),
+    ("/tariffs/", "/api/tariffs/"),
+    ("/audit/", "/api/audit/"),
+    ("/relays/groups/", "/api/relay-groups/"),
+    ("/jobs/meters/{meter}/", "/api/jobs/?meter={code}"),
 ]
 MENU_PAGES = ["/", "/telemetry/board/", "/telemetry/energy/", "/gateways/", "/alarms/",
               "/telemetry/dead-letters/", "/telemetry/unregistered/", "/import/", "/api/docs/",
@@ -70,7 +74,7 @@ def persona(request: pytest.FixtureRequest, fleet: Any) -> Any:
 
 def _ids(fleet: dict[str, Any]) -> dict[str, int]:
     return {"meter": fleet["meter"].pk, "other": fleet["other"].pk,
-            "gateway": fleet["gateway"].pk}
+            "gateway": fleet["gateway"].pk, "code": fleet["meter"].code}
 
 
 def test_every_page_and_its_api_twin_agree(persona: Any, fleet: Any, client_as: Any,
