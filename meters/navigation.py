@@ -43,6 +43,7 @@ MENU = (
     NavItem("Gateways", "/gateways/", is_fleet_wide),
     NavItem("Alarms", "/alarms/", may_see_alarms),
     NavItem("Tariffs", "/tariffs/", _perm("tariffs.view_tariffplan")),
+    NavItem("Relays", "/relays/groups/", _perm("relays.view_relaygroupcommand")),
     NavItem("Dead letters", "/telemetry/dead-letters/", is_fleet_wide),
     NavItem("Unregistered", "/telemetry/unregistered/", is_fleet_wide),
     NavItem("Audit", "/audit/", may_read_audit),

@@ -16,10 +16,10 @@ from tests.browser.conftest import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 MENUS = {
-    "admin": ["Fleet", "Board", "Energy", "Gateways", "Alarms", "Tariffs", "Dead letters",
-              "Unregistered", "Audit", "Import", "API docs", "Admin"],
-    "operator": ["Fleet", "Board", "Energy", "Gateways", "Alarms", "Tariffs", "Dead letters",
-                 "Unregistered", "Audit", "Import", "API docs"],
+    "admin": ["Fleet", "Board", "Energy", "Gateways", "Alarms", "Tariffs", "Relays",
+              "Dead letters", "Unregistered", "Audit", "Import", "API docs", "Admin"],
+    "operator": ["Fleet", "Board", "Energy", "Gateways", "Alarms", "Tariffs", "Relays",
+                 "Dead letters", "Unregistered", "Audit", "Import", "API docs"],
     "billing": ["Fleet", "Board", "Energy", "Gateways", "Tariffs", "Dead letters",
                 "Unregistered", "Audit", "API docs"],
     "viewer": ["Fleet", "Board", "Energy", "Alarms", "Tariffs", "API docs"],
