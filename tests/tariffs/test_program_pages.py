@@ -34,6 +34,11 @@ def test_the_meter_page_shows_the_plan_and_an_operator_programs_it(
     panel = client_as(operator).post(f"/tariffs/meters/{meter.pk}/tou/").content.decode()
     job = MeterJob.objects.get(meter=meter, kind="program_tou")
     assert job.state == JobState.QUEUED and job.payload["version_id"] == plan.latest.pk
+    from meters.audit.models import AuditRecord
+
+    record = AuditRecord.objects.get(kind="tariff.program")
+    assert (record.meter_code, record.actor_name, record.after["job"]) == (
+        meter.code, operator.username, job.pk)
     assert f"job {job.pk} queued" in panel
     client_as(operator).post(f"/tariffs/meters/{meter.pk}/tou/")  # same version: same job
     assert MeterJob.objects.filter(meter=meter, kind="program_tou").count() == 1
