@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from meters.bulk_update import update_meters
+from meters.csv_audit import import_record
 from meters.csv_import import (
     BATCH,
     ImportPlan,
@@ -122,9 +123,13 @@ def meter_import_apply(*, plan: ImportPlan, progress: Progress = no_progress) ->
         raise ImportRefused([ImportProblem(0, "", f"the database refused the change: {exc}")]
                             ) from exc
     _save_labels(meters, rows, labels, current_labels)
+    result = ImportResult(created=len(meters) - len(state), updated=len(changed),
+                          unchanged=len(state) - len(changed))
+    import_record(rows=rows, meters=meters, state=state, labels=current_labels,
+                  summary={"created": result.created, "updated": result.updated,
+                           "unchanged": result.unchanged})
     progress("save", len(meters), len(meters))
-    return ImportResult(created=len(meters) - len(state), updated=len(changed),
-                        unchanged=len(state) - len(changed))
+    return result
 
 
 def _values(meter: Meter) -> tuple[Any, ...]:

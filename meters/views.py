@@ -16,6 +16,7 @@ from meters.choices import MeterStatus
 from meters.filtersets import GatewayFilterSet, MeterFilterSet
 from meters.htmx import template_for, wants_partial
 from meters.models import Meter
+from meters.panels import fleet_panels, meter_panels
 from meters.roles import ADMIN, OPERATOR, has_role
 from meters.telemetry.selectors import gateway_poll_health, meter_problems
 
@@ -45,6 +46,7 @@ def fleet(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filterset": filterset, "page": page, "oob_counts": wants_partial(request),
+               "panels": fleet_panels(request.user),
                **_counts_context(meters, query.urlencode())}
     return render(request, template_for(request, "meters/fleet.html", "meter-table"), context)
 
@@ -63,7 +65,8 @@ def meter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One meter: identity, wiring, ownership, ratios, status, and its live readings section."""
     meter = get_object_or_404(selectors.meter_list(user=request.user), pk=pk)
     return render(request, "meters/meter_detail.html", {
-        "meter": meter, "problems": meter_problems(meter),
+        "meter": meter, "panels": meter_panels(request.user, meter),
+        "problems": meter_problems(meter),
         "can_accept": has_role(request.user, ADMIN, OPERATOR)})
 
 

@@ -20,6 +20,8 @@ from django.utils import timezone
 from meters.alarms.choices import AlarmKind
 from meters.alarms.rules import Condition
 from meters.alarms.services import alarms_apply
+from meters.audit.services import audit_record
+from meters.audit.snapshot import snapshot
 from meters.choices import MeterStatus, TransportKind
 from meters.models import Meter
 from meters.telemetry import conf
@@ -85,4 +87,8 @@ def unregistered_adopt(*, unregistered: UnregisteredMeter, site: Any = None, ten
     meter.save()
     unregistered.adopted_meter = meter
     unregistered.save(update_fields=["adopted_meter"])
+    audit_record(kind="meter.adopt", obj=meter, after=snapshot(meter, [
+        "code", "transport", "profile", "site", "tenant", "poll_interval_s"]),
+        detail=f"heard from {unregistered.message_count} times since "
+               f"{unregistered.first_seen_at:%Y-%m-%d %H:%M} UTC")
     return meter

@@ -42,8 +42,6 @@ from meters.telemetry.pipeline import (
 )
 from meters.telemetry.store_checks import Refusal, check_candidate, check_duplicate
 
-__all__ = ["BatchResult", "Rejected", "readings_store"]
-
 
 @dataclass
 class BatchResult:
