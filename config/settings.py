@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "meters.time_views.time_zone_context",
             ],
         },
     },
@@ -124,6 +125,8 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/htmx", _NPM / "htmx.org" / "dist"),
     ("vendor/chartjs", _NPM / "chart.js" / "dist"),
+    ("vendor/luxon", _NPM / "luxon" / "build" / "global"),
+    ("vendor/chartjs-adapter-luxon", _NPM / "chartjs-adapter-luxon" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -185,6 +188,8 @@ CELERY_TIMEZONE = "UTC"
 REDIS_URL = env_str("REDIS_URL", "")
 
 MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
+# Poll (Modbus) / expected upload (MQTT) interval of a meter added without one (CSV, API, adopt).
+METER_DEFAULT_POLL_INTERVAL_S = env_int("METER_DEFAULT_POLL_INTERVAL_S", 300)
 
 # How many reverse proxies in front of Django append to X-Forwarded-For (nginx in deploy/: 1);
 # the audit trail takes the client address from there, else from the socket.

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Model, ProtectedError
@@ -117,6 +118,10 @@ def _apply_row(meter: Meter, checked: tuple[MeterRow, Gateway | None]) -> Meter:
     meter.site = site
     meter.tenant = tenant_get_or_create(name=row.tenant, site=site)
     meter.ct_ratio, meter.pt_ratio = row.ct_ratio, row.pt_ratio
+    if row.poll_interval_s is not None:
+        meter.poll_interval_s = row.poll_interval_s
+    elif meter.pk is None:
+        meter.poll_interval_s = settings.METER_DEFAULT_POLL_INTERVAL_S
     meter.save()
     meter.labels.set(labels_get_or_create(names=row.labels))
     return meter
@@ -150,6 +155,7 @@ def meter_as_row(meter: Meter) -> dict[str, Any]:
         "tenant": meter.tenant.name if meter.tenant else "",
         "labels": [label.name for label in meter.labels.all()],
         "ct_ratio": str(meter.ct_ratio), "pt_ratio": str(meter.pt_ratio),
+        "poll_interval_s": str(meter.poll_interval_s),
     }
 
 

@@ -44,8 +44,8 @@ EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 12}
 PINNED = {"/api/sites/": "site", "/api/tenants/": "tenant", "/api/labels/": "label",
           "/api/gateways/": "gateway", "/api/meters/": "meter", "/api/alarms/": "alarm",
           "/api/alarm-channels/": "channel", "/api/dead-letters/": "dead_letter",
-          "/api/unregistered-meters/": "unregistered", "/api/audit/": "audit",
-          "/api/relay-groups/": "relay_group"}
+          "/api/unregistered-meters/": "unregistered", "/api/tariffs/": "tariff",
+          "/api/audit/": "audit", "/api/relay-groups/": "relay_group"}
 
 
 @pytest.fixture
@@ -86,11 +86,23 @@ def fleet(admin: Any) -> dict[str, Any]:
         "unregistered": UnregisteredMeter.objects.create(
             code=meter_code(900, communication="2"), first_seen_at=now, last_seen_at=now,
             message_count=1),
+        "tariff": _tariff_plan(),
         "token": Token.objects.create(user=admin).key,
         "relay_group": _relay_group(admin, meters),
         "audit": audit_record(kind="meter.update", obj=meters[0], actor=admin,
                               before={"ct_ratio": "1.0"}, after={"ct_ratio": "2.0"}),
     }
+
+
+def _tariff_plan() -> Any:
+    from tariffs.document import parse_plan
+    from tariffs.services import tariff_plan_create
+
+    document = {"name": "Fuzz plan", "currency": "EUR", "billing_day": 1,
+                "rates": {"3": {"name": "Flat", "price": "0.2"}},
+                "sets": [{"zones": [{"start": "01-01", "day_table": 1}],
+                          "day_tables": {"1": [{"start": "00:00", "rate": 3}]}}] * 2}
+    return tariff_plan_create(document=parse_plan(document).document).plan
 
 
 def _relay_group(user: Any, meters: list[Any]) -> RelayGroupCommand:

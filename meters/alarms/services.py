@@ -24,6 +24,7 @@ from meters.alarms.models import Alarm, Notification, NotificationChannel
 from meters.alarms.rules import Condition, Outcome
 from meters.audit.services import audit_record
 from meters.audit.snapshot import changes, snapshot
+from meters.names import shorten
 
 OPEN_STATES = (AlarmState.ACTIVE, AlarmState.ACKNOWLEDGED)
 
@@ -35,7 +36,7 @@ def _open_alarms(meter_ids: Iterable[int]) -> dict[tuple[int, str], Alarm]:
 
 def _repeat(alarm: Alarm, condition: Condition, at: datetime) -> None:
     Alarm.objects.filter(pk=alarm.pk).update(count=F("count") + 1, last_seen_at=at,
-                                            message=condition.message[:300],
+                                            message=shorten(condition.message, 300),
                                             details=condition.details)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -47,7 +48,8 @@ def meters_mark_offline(*, now: datetime | None = None) -> list[int]:
     """Mark meters silent for N upload/poll intervals offline and raise their offline alarm."""
     now = now or timezone.now()
     n = conf.get("TELEMETRY_OFFLINE_INTERVALS")
-    online = Meter.objects.filter(status=MeterStatus.ONLINE)
+    speaking = (MeterStatus.ONLINE, MeterStatus.DATA_REFUSED)
+    online = Meter.objects.filter(status__in=speaking)
     silent: list[int] = []
     for interval in online.values_list("poll_interval_s", flat=True).distinct():
         cutoff = now - timedelta(seconds=interval * n)
@@ -56,7 +58,7 @@ def meters_mark_offline(*, now: datetime | None = None) -> list[int]:
     # Only rows still online flip, so a meter that spoke meanwhile stays: the rows are locked
     # and re-checked, then flipped in one UPDATE (not one per meter).
     flipped = list(Meter.objects.select_for_update().filter(pk__in=silent,
-                                                            status=MeterStatus.ONLINE)
+                                                            status__in=speaking)
                    .order_by("pk").values_list("pk", flat=True))
     Meter.objects.filter(pk__in=flipped).update(status=MeterStatus.OFFLINE)
     alarms_apply(outcomes=[(pk, {AlarmKind.OFFLINE: Condition(
@@ -76,10 +78,11 @@ def readings_purge(*, now: datetime | None = None) -> int:
 
 @transaction.atomic
 def unregistered_adopt(*, unregistered: UnregisteredMeter, site: Any = None, tenant: Any = None,
-                       profile: str = "kpm37", poll_interval_s: int = 300) -> Meter:
+                       profile: str = "kpm37", poll_interval_s: int | None = None) -> Meter:
     """Create the MQTT meter for an unregistered code; its later messages are then ingested."""
     meter = Meter(code=unregistered.code, transport=TransportKind.MQTT, site=site, tenant=tenant,
-                  profile=profile, poll_interval_s=poll_interval_s)
+                  profile=profile,
+                  poll_interval_s=poll_interval_s or settings.METER_DEFAULT_POLL_INTERVAL_S)
     meter.full_clean()
     meter.save()
     unregistered.adopted_meter = meter
