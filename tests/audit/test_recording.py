@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from meters.alarms.choices import AlarmKind, AlarmSource, AlarmState, Severity
 from meters.alarms.models import Alarm
 from meters.audit.models import AuditRecord
+from meters.audit.services import audit_record
 from meters.models import Meter
 from meters.telemetry.models import UnregisteredMeter
 from tests.factories import GatewayFactory, MeterFactory, SiteFactory, TenantFactory, meter_code
@@ -166,3 +167,24 @@ def test_channel_changes_are_recorded_without_the_webhook_secret(admin: Any,
     assert (changed.before, changed.after) == ({"enabled": True}, {"enabled": False})
     assert gone.before["name"] == "ops"
     assert "s3cr3t" not in str(list(AuditRecord.objects.values()))
+
+
+def test_a_celery_task_is_the_source_of_what_it_records(db: None) -> None:
+    from celery.signals import task_postrun, task_prerun
+
+    from meters.audit.context import current_source
+    from meters.relays.tasks import record_relay_outcomes
+
+    outside = current_source()
+    task_prerun.send(sender=record_relay_outcomes, task_id="t-42", task=record_relay_outcomes,
+                     args=(), kwargs={})
+    try:
+        inside = current_source()
+        record = audit_record(kind="meter.update", obj=MeterFactory())
+    finally:
+        task_postrun.send(sender=record_relay_outcomes, task_id="t-42",
+                          task=record_relay_outcomes, args=(), kwargs={}, retval=0,
+                          state="SUCCESS")
+    assert inside.via == "task" and "record_relay_outcomes t-42" in inside.process
+    assert (record.via, record.process) == ("task", inside.process)
+    assert current_source() == outside
