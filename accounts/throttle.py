@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from meters.audit.context import client_ip as audit_client_ip
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -40,16 +42,10 @@ def reset_limits() -> tuple[Limit, Limit]:
 
 
 def client_ip(request: HttpRequest | None) -> str:
-    """The client's address: the peer's, or, when the peer is our own proxy (nginx, listed in
-    TRUSTED_PROXY_IPS), the address that proxy saw (the last one it appended to
-    X-Forwarded-For; the earlier ones are whatever the client claimed)."""
+    """The client's address by the audit trail's rule (meters.audit.context.client_ip)."""
     if request is None:
         return "unknown"
-    peer = request.META.get("REMOTE_ADDR") or "unknown"
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and peer in settings.TRUSTED_PROXY_IPS:
-        return forwarded.split(",")[-1].strip()[:64] or peer
-    return peer
+    return audit_client_ip(request) or "unknown"
 
 
 def _key(limit: Limit, value: str) -> str:

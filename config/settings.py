@@ -117,7 +117,7 @@ LOGIN_FAILURES_PER_IP = 20
 LOGIN_LOCKOUT_S = 15 * 60
 PASSWORD_RESET_PER_EMAIL = 3
 PASSWORD_RESET_PER_IP = 10
-# The reverse proxies whose X-Forwarded-For names the client (for the per-address limits).
+# The reverse proxies whose X-Forwarded-For names the client (audit trail, per-address limits).
 TRUSTED_PROXY_IPS = env_list("TRUSTED_PROXY_IPS", "127.0.0.1,::1")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -217,10 +217,6 @@ CACHES = {"default": (
 MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
 # Poll (Modbus) / expected upload (MQTT) interval of a meter added without one (CSV, API, adopt).
 METER_DEFAULT_POLL_INTERVAL_S = env_int("METER_DEFAULT_POLL_INTERVAL_S", 300)
-
-# How many reverse proxies in front of Django append to X-Forwarded-For (nginx in deploy/: 1);
-# the audit trail takes the client address from there, else from the socket.
-AUDIT_TRUSTED_PROXY_HOPS = env_int("AUDIT_TRUSTED_PROXY_HOPS", 0)
 
 # Meter jobs (docs/jobs.md). The meters' write password (the KPM37 default is 6666) is added to
 # a write that needs it; JOBS_LEASE_S is how long a silent owner keeps a running job.
