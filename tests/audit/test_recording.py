@@ -188,3 +188,17 @@ def test_a_celery_task_is_the_source_of_what_it_records(db: None) -> None:
     assert inside.via == "task" and "record_relay_outcomes t-42" in inside.process
     assert (record.via, record.process) == ("task", inside.process)
     assert current_source() == outside
+
+
+@pytest.mark.parametrize(("peer", "recorded"), [
+    ("203.0.113.7", "203.0.113.7"),  # a client's own header is not believed
+    ("127.0.0.1", "198.51.100.9"),  # our nginx's last entry is
+])
+def test_the_client_address_comes_from_x_forwarded_for_only_behind_our_proxy(
+        operator: Any, peer: str, recorded: str) -> None:
+    meter = MeterFactory(ct_ratio="1.0")
+    api = APIClient(REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.9")
+    api.force_authenticate(operator)
+    assert api.patch(f"/api/meters/{meter.pk}/", {"ct_ratio": "5"}, format="json").status_code == 200
+    [record] = records("meter.update")
+    assert record.ip == recorded
