@@ -199,6 +199,7 @@ def test_the_client_address_comes_from_x_forwarded_for_only_behind_our_proxy(
     meter = MeterFactory(ct_ratio="1.0")
     api = APIClient(REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.9")
     api.force_authenticate(operator)
-    assert api.patch(f"/api/meters/{meter.pk}/", {"ct_ratio": "5"}, format="json").status_code == 200
+    answer = api.patch(f"/api/meters/{meter.pk}/", {"ct_ratio": "5"}, format="json")
+    assert answer.status_code == 200
     [record] = records("meter.update")
     assert record.ip == recorded
