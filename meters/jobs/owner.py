@@ -19,20 +19,20 @@ from typing import Any
 
 from django.conf import settings
 
+from meters.bus import BusSession
 from meters.jobs import lifecycle, selectors
 from meters.jobs.choices import Priority
 from meters.jobs.outcome import FAILED, Outcome
 from meters.jobs.runner import attempt_modbus, spec_of
 from meters.jobs.wakeup import Watch
 from meters.models import Gateway
-from meters.telemetry.poll_bus import BusSession
 
 log = logging.getLogger(__name__)
 RENEW_EVERY_S = 2.0
 
 
 class JobServer:
-    """The bus server (meters.telemetry.poll_bus.BusServer) that runs meter jobs."""
+    """The bus server (meters.bus.BusServer) that runs meter jobs."""
 
     def has_work(self, gateway: Gateway) -> bool:
         return selectors.jobs_runnable_on(gateway=gateway).exists()
