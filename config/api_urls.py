@@ -10,5 +10,8 @@ urlpatterns = [
     path("", include("meters.telemetry.api.urls")),
     path("", include("meters.alarms.api.urls")),
     path("", include("meters.jobs.api.urls")),
+    path("", include("meters.audit.api.urls")),
+    path("", include("meters.relays.api.urls")),
     path("", include("meters.api.urls")),
+    path("", include("tariffs.api.urls")),
 ]
