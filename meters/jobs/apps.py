@@ -17,3 +17,6 @@ class JobsConfig(AppConfig):
         from meters.jobs.owner import JOB_SERVER
 
         register_bus_server(JOB_SERVER)
+        from meters.audit.choices import register_kinds
+
+        register_kinds({"job.submit": "Meter job submitted"})

@@ -62,15 +62,16 @@ def job_submit(*, meter: Meter, kind: str, payload: dict[str, Any] | None = None
     return job
 
 
-# Jobs that change a meter: who asked, from where and why is recorded when they are accepted
-# (the outcome is recorded when they are final; relay commands are recorded by meters.relays).
+# Jobs that change a meter: who asked, from where and why is recorded (job.submit) when they
+# are accepted; meters.relays records the outcome (job.<kind>) and the relay commands.
 AUDITED_KINDS = ("write", "set_clock", "clear_energy", "upload_interval", "mqtt_reconfig")
 
 
 def _audit_accepted(job: MeterJob) -> None:
     if job.kind not in AUDITED_KINDS:
         return
-    audit_record(kind=f"job.{job.kind}", obj=job, meter=job.meter, after=job.payload,
+    audit_record(kind="job.submit", obj=job, meter=job.meter,
+                 after={"kind": job.kind, **job.payload},
                  result=Result.ACCEPTED, detail=job.reason,
                  actor=job.requested_by if job.requested_by_id else None)
 

@@ -32,9 +32,10 @@ def test_operator_writes_through_the_api_and_follows_the_job(bus: SimBus, operat
 
     from meters.audit.models import AuditRecord
 
-    [accepted] = AuditRecord.objects.filter(kind="job.write")  # a read changes nothing
+    [accepted] = AuditRecord.objects.filter(kind="job.submit")  # a read changes nothing
     assert accepted.result == "accepted" and accepted.actor_name == "operator"
     assert accepted.detail == "CT 1000/5" and accepted.meter_id == meter.pk
+    assert accepted.after == {"kind": "write", "values": {"ct_ratio": 200}}
 
 
 @pytest.mark.parametrize(("body", "field"), [
