@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "meters.relays",
     "tariffs",
     "provisioning",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "meters.navigation.navigation",
                 "meters.time_views.time_zone_context",
             ],
         },
@@ -107,6 +109,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
+# Log-in lockout: this many failures per user name, or per client address, lock log-in for
+# LOGIN_LOCKOUT_S seconds (even with the right password); reset mails per hour likewise.
+LOGIN_FAILURES_PER_USER = 5
+LOGIN_FAILURES_PER_IP = 20
+LOGIN_LOCKOUT_S = 15 * 60
+PASSWORD_RESET_PER_EMAIL = 3
+PASSWORD_RESET_PER_IP = 10
+# The reverse proxies whose X-Forwarded-For names the client (for the per-address limits).
+TRUSTED_PROXY_IPS = env_list("TRUSTED_PROXY_IPS", "127.0.0.1,::1")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -136,7 +148,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.TokenKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -150,6 +162,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Services raise Django's ValidationError; this turns it into a 400 in one place.
     "EXCEPTION_HANDLER": "meters.api.errors.api_exception_handler",
+    # Bodies are parsed by our guarded parsers: bounded size and nesting, no NUL characters.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.GuardedJSONParser",
+        "config.parsers.GuardedFormParser",
+        "config.parsers.GuardedMultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"channel-test": "5/min", "channel-test-channel": "5/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "KPM Fleet API",
@@ -160,6 +179,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schema and the docs are for people with a role, like the API itself.
+    "SERVE_PERMISSIONS": ["meters.api.permissions.HasAnyRole"],
 }
 
 # Celery: Redis at scale; by default a spool-directory broker that needs no server but still
@@ -188,6 +209,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 REDIS_URL = env_str("REDIS_URL", "")
+# Login lockouts, password-reset and test-button rate limits are counted in the cache: Redis
+# when REDIS_URL is set (every web process counts together), else this process's memory.
+CACHES = {"default": (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+     "KEY_PREFIX": "kpm-fleet"} if REDIS_URL else
+    {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
 
 MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
 # Poll (Modbus) / expected upload (MQTT) interval of a meter added without one (CSV, API, adopt).
@@ -223,6 +250,8 @@ RELAY_COMMAND_TTL_S = env_int("RELAY_COMMAND_TTL_S", 600)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kpm-fleet@localhost")
+# Webhook hosts an admin allows although they resolve to a private or loopback address.
+ALARM_WEBHOOK_ALLOWED_HOSTS = env_list("ALARM_WEBHOOK_ALLOWED_HOSTS")
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

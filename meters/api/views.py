@@ -117,14 +117,14 @@ class MeterViewSet(InventoryViewSet):
     @extend_schema(request=MeterWriteSerializer, responses={201: MeterDetailSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         writer = self._writer(request.data, partial=False)
-        meter = services.meter_create(raw=writer.as_row())
+        meter = services.meter_create(raw=writer.as_row(), user=request.user)
         return Response(self._detail(meter), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=MeterWriteSerializer, responses=MeterDetailSerializer)
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         meter = self.get_object()
         writer = self._writer(request.data, partial=kwargs.get("partial", False))
-        meter = services.meter_update(meter=meter, raw=writer.as_row())
+        meter = services.meter_update(meter=meter, raw=writer.as_row(), user=request.user)
         return Response(self._detail(meter))
 
     def perform_destroy(self, instance: Meter) -> None:

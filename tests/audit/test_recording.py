@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from meters.audit.models import AuditRecord
 from meters.audit.services import audit_record
 from meters.models import Meter
 from meters.telemetry.models import UnregisteredMeter
-from tests.factories import GatewayFactory, MeterFactory, SiteFactory, meter_code
+from tests.factories import GatewayFactory, MeterFactory, SiteFactory, TenantFactory, meter_code
 
 pytestmark = pytest.mark.django_db
 HEADER = "code,profile,transport,gateway,address,site,tenant,labels,ct_ratio,pt_ratio\n"
@@ -81,6 +82,7 @@ def test_csv_import_records_summary_and_each_meter(operator: Any, client_as: Any
                                                    settings: Any, tmp_path: Path) -> None:
     settings.VAR_DIR = tmp_path
     GatewayFactory(name="bus-a")
+    TenantFactory(name="T", site=SiteFactory(name="S"))  # an operator names, never creates them
     kept = MeterFactory(code=meter_code(1), gateway=GatewayFactory(name="bus-b"), address=9,
                         ct_ratio="5.0")
     client = client_as(operator)
@@ -144,7 +146,12 @@ def test_adoption_is_recorded(operator: Any, api_client_as: Any) -> None:
 
 
 def test_channel_changes_are_recorded_without_the_webhook_secret(admin: Any,
-                                                                 api_client_as: Any) -> None:
+                                                                 api_client_as: Any,
+                                                                 monkeypatch: Any) -> None:
+    real = socket.getaddrinfo  # the target must resolve to a public address (no DNS here)
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: (
+        [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443))]
+        if host == "hooks.example.com" else real(host, *a, **k)))
     api = api_client_as(admin)
     created = api.post("/api/alarm-channels/", {
         "name": "ops", "kind": "webhook",
