@@ -105,7 +105,7 @@ def run_batched(packets: list[Packet]) -> float:
 def run_naive(packets: list[Packet]) -> float:
     """Parse and store each message in its own transaction; returns seconds."""
     from kpm37.mqtt.payload import parse_message
-    from meters.telemetry.services import mqtt_batch_ingest
+    from meters.telemetry.mqtt_services import mqtt_batch_ingest
 
     started = time.perf_counter()
     for topic, payload in packets:

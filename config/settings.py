@@ -160,6 +160,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Services raise Django's ValidationError; this turns it into a 400 in one place.
+    "EXCEPTION_HANDLER": "meters.api.errors.api_exception_handler",
     # Bodies are parsed by our guarded parsers: bounded size and nesting, no NUL characters.
     "DEFAULT_PARSER_CLASSES": [
         "config.parsers.GuardedJSONParser",
@@ -217,6 +219,17 @@ CACHES = {"default": (
 MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
 # Poll (Modbus) / expected upload (MQTT) interval of a meter added without one (CSV, API, adopt).
 METER_DEFAULT_POLL_INTERVAL_S = env_int("METER_DEFAULT_POLL_INTERVAL_S", 300)
+
+# Telemetry and alarms (meters/telemetry/conf.py says what each means).
+TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 400)
+TELEMETRY_CLOCK_TOLERANCE_S = env_int("TELEMETRY_CLOCK_TOLERANCE_S", 300)
+TELEMETRY_OFFLINE_INTERVALS = env_int("TELEMETRY_OFFLINE_INTERVALS", 3)
+TELEMETRY_BULK_SIZE = env_int("TELEMETRY_BULK_SIZE", 500)
+TELEMETRY_MAX_MESSAGE_BYTES = env_int("TELEMETRY_MAX_MESSAGE_BYTES", 65536)
+TELEMETRY_DEAD_LETTER_MAX_BYTES = env_int("TELEMETRY_DEAD_LETTER_MAX_BYTES", 16384)
+TELEMETRY_FUTURE_TOLERANCE_S = env_int("TELEMETRY_FUTURE_TOLERANCE_S", 900)
+TELEMETRY_MAX_EXTRA_TAGS = env_int("TELEMETRY_MAX_EXTRA_TAGS", 64)
+TELEMETRY_COUNTER_JUMP_MARGIN = env_int("TELEMETRY_COUNTER_JUMP_MARGIN", 2)
 
 # Meter jobs (docs/jobs.md). The meters' write password (the KPM37 default is 6666) is added to
 # a write that needs it; JOBS_LEASE_S is how long a silent owner keeps a running job.

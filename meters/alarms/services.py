@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from meters import roles
+from meters.alarms import tasks
 from meters.alarms.bulk import NewAlarm, NewAlarms, Repeats
 from meters.alarms.choices import AlarmState, Severity
 from meters.alarms.models import Alarm, Notification, NotificationChannel
@@ -54,10 +55,8 @@ def _create(meter_id: int, condition: Condition, at: datetime, count: int = 1) -
 def _announce(alarms: list[Alarm]) -> None:
     """Send each new alarm to the channels once the transaction commits."""
     if alarms and NotificationChannel.objects.filter(enabled=True).exists():
-        from meters.alarms.tasks import notify_alarm
-
         for alarm in alarms:
-            transaction.on_commit(lambda pk=alarm.pk: notify_alarm.delay(pk))
+            transaction.on_commit(lambda pk=alarm.pk: tasks.notify_alarm.delay(pk))
 
 
 @transaction.atomic

@@ -1,11 +1,14 @@
-"""Celery tasks of the alarms app: thin wrappers that take ids and call a service."""
+"""Celery tasks of the alarms app: thin wrappers that take ids and call a service.
+
+Services queue these tasks on commit, so the services are imported inside the task bodies:
+the two modules never import each other at load time.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from meters.alarms.models import Alarm, NotificationChannel
-from meters.alarms.services import channels_for, notification_send
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
@@ -15,6 +18,8 @@ def notify_alarm(alarm_id: int) -> int:
     Idempotent per channel: a channel that already announced this alarm is skipped, so a
     redelivered task does not notify twice.
     """
+    from meters.alarms.services import channels_for, notification_send
+
     alarm = Alarm.objects.select_related("meter").filter(pk=alarm_id).first()
     if alarm is None:
         return 0
@@ -30,5 +35,7 @@ def notify_alarm(alarm_id: int) -> int:
 @shared_task(acks_late=True)
 def send_test_notification(channel_id: int) -> bool:
     """The channel's test button, run in the background; True if delivered."""
+    from meters.alarms.services import notification_send
+
     channel = NotificationChannel.objects.filter(pk=channel_id).first()
     return bool(channel and notification_send(channel=channel, force=True).ok)

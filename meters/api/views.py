@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, status, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -37,22 +33,6 @@ from meters.filtersets import (
 from meters.models import Gateway, Meter
 
 
-def as_api_error(exc: DjangoValidationError) -> ValidationError:
-    """A model/service ValidationError as a 400 naming each field."""
-    if hasattr(exc, "error_dict"):
-        return ValidationError(exc.message_dict)
-    return ValidationError({"non_field_errors": exc.messages})
-
-
-@contextmanager
-def api_errors() -> Iterator[None]:
-    """Turn a service's ValidationError raised inside the block into a 400 naming each field."""
-    try:
-        yield
-    except DjangoValidationError as exc:
-        raise as_api_error(exc) from exc
-
-
 class InventoryViewSet(viewsets.ModelViewSet):
     permission_classes = [RolePermissions]
 
@@ -63,8 +43,7 @@ class InventoryViewSet(viewsets.ModelViewSet):
         services.inventory_save(instance=serializer.instance, save=serializer.save)
 
     def perform_destroy(self, instance: Any) -> None:
-        with api_errors():
-            services.inventory_delete(instance=instance)
+        services.inventory_delete(instance=instance)
 
 
 @extend_schema(tags=["inventory"])
@@ -111,13 +90,11 @@ class GatewayViewSet(InventoryViewSet):
         return selectors.gateway_list(user=self.request.user)
 
     def perform_create(self, serializer: BaseSerializer[Any]) -> None:
-        with api_errors():
-            serializer.instance = services.gateway_create(fields=dict(serializer.validated_data))
+        serializer.instance = services.gateway_create(fields=dict(serializer.validated_data))
 
     def perform_update(self, serializer: BaseSerializer[Any]) -> None:
-        with api_errors():
-            serializer.instance = services.gateway_update(
-                gateway=serializer.instance, fields=dict(serializer.validated_data))
+        serializer.instance = services.gateway_update(
+            gateway=serializer.instance, fields=dict(serializer.validated_data))
 
 
 @extend_schema(tags=["inventory"])
@@ -140,16 +117,14 @@ class MeterViewSet(InventoryViewSet):
     @extend_schema(request=MeterWriteSerializer, responses={201: MeterDetailSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         writer = self._writer(request.data, partial=False)
-        with api_errors():
-            meter = services.meter_create(raw=writer.as_row(), user=request.user)
+        meter = services.meter_create(raw=writer.as_row(), user=request.user)
         return Response(self._detail(meter), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=MeterWriteSerializer, responses=MeterDetailSerializer)
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         meter = self.get_object()
         writer = self._writer(request.data, partial=kwargs.get("partial", False))
-        with api_errors():
-            meter = services.meter_update(meter=meter, raw=writer.as_row(), user=request.user)
+        meter = services.meter_update(meter=meter, raw=writer.as_row(), user=request.user)
         return Response(self._detail(meter))
 
     def perform_destroy(self, instance: Meter) -> None:

@@ -12,8 +12,11 @@ class JobsConfig(AppConfig):
     verbose_name = "Meter jobs"
 
     def ready(self) -> None:
+        from meters.bus import register_bus_server
         from meters.jobs import builtin_commands, builtin_kinds  # noqa: F401 - register kinds
         from meters.jobs.owner import JOB_SERVER
-        from meters.telemetry.poll_bus import register_bus_server
 
         register_bus_server(JOB_SERVER)
+        from meters.audit.choices import register_kinds
+
+        register_kinds({"job.submit": "Meter job submitted"})

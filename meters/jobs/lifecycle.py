@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from meters.jobs import selectors, tasks
+from meters.jobs import selectors, tasks, wakeup
 from meters.jobs.choices import JobState
 from meters.jobs.evidence import evidence_sha256
 from meters.jobs.kinds import get_kind, job_listeners
@@ -141,6 +141,7 @@ def dispatch(job: MeterJob, countdown: float = 0.0) -> None:
     bus owner for a Modbus meter, a command task for an MQTT meter."""
     if job.meter.gateway_id is not None:
         gateway_id = job.meter.gateway_id
+        transaction.on_commit(lambda: wakeup.bump(gateway_id))
         transaction.on_commit(lambda: tasks.run_gateway_jobs.apply_async(
             (gateway_id,), countdown=countdown))
     else:

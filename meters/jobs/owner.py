@@ -2,7 +2,8 @@
 
 There is never a second master: a job only runs inside a poll cycle's :class:`BusSession`
 (today's gateway claim plus Redis lease), on the same BusScheduler as the polls. The owner's
-thread watches the outbox every ``JOBS_PICKUP_S`` while the bus works, so a relay job queued
+thread watches the outbox every ``JOBS_PICKUP_S`` while the bus works (with Redis, through a
+per-gateway counter that job_submit bumps, see ``wakeup.py``), so a relay job queued
 during a long billing read is claimed at once and its frames go out on the scheduler's urgent
 lane at the next frame. Jobs on one meter run one at a time, in priority order; up to
 ``JOBS_PER_BUS`` meters' jobs share the bus at once (their frames interleave by rank).
@@ -18,19 +19,20 @@ from typing import Any
 
 from django.conf import settings
 
+from meters.bus import BusSession
 from meters.jobs import lifecycle, selectors
 from meters.jobs.choices import Priority
 from meters.jobs.outcome import FAILED, Outcome
 from meters.jobs.runner import attempt_modbus, spec_of
+from meters.jobs.wakeup import Watch
 from meters.models import Gateway
-from meters.telemetry.poll_bus import BusSession
 
 log = logging.getLogger(__name__)
 RENEW_EVERY_S = 2.0
 
 
 class JobServer:
-    """The bus server (meters.telemetry.poll_bus.BusServer) that runs meter jobs."""
+    """The bus server (meters.bus.BusServer) that runs meter jobs."""
 
     def has_work(self, gateway: Gateway) -> bool:
         return selectors.jobs_runnable_on(gateway=gateway).exists()
@@ -50,11 +52,12 @@ class _Serving:
         self.per_bus = int(getattr(settings, "JOBS_PER_BUS", 4))
         self.holding = True
         self._renewed = time.monotonic()
+        self.watch = Watch(claim.gateway.pk, time.monotonic)
 
     def run(self, busy: Callable[[], bool]) -> None:
         while True:
             self._settle_finished()
-            started = self._start_due() if self.holding else 0
+            started = self._start_due() if self.holding and self.watch.due() else 0
             self._renew()
             if not self.running and not started and not busy():
                 return

@@ -18,6 +18,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kpm37.profile import load_profile
+from meters.audit.choices import Result
+from meters.audit.services import audit_record
 from meters.choices import GatewayKind
 from meters.jobs import lifecycle
 from meters.jobs.choices import FINAL_STATES, JobState, Priority
@@ -55,8 +57,23 @@ def job_submit(*, meter: Meter, kind: str, payload: dict[str, Any] | None = None
             job.save()
     except IntegrityError:  # the same key submitted at the same moment by someone else
         return _same_request(MeterJob.objects.get(idempotency_key=idempotency_key), meter, kind)
+    _audit_accepted(job)
     lifecycle.dispatch(job)
     return job
+
+
+# Jobs that change a meter: who asked, from where and why is recorded (job.submit) when they
+# are accepted; meters.relays records the outcome (job.<kind>) and the relay commands.
+AUDITED_KINDS = ("write", "set_clock", "clear_energy", "upload_interval", "mqtt_reconfig")
+
+
+def _audit_accepted(job: MeterJob) -> None:
+    if job.kind not in AUDITED_KINDS:
+        return
+    audit_record(kind="job.submit", obj=job, meter=job.meter,
+                 after={"kind": job.kind, **job.payload},
+                 result=Result.ACCEPTED, detail=job.reason,
+                 actor=job.requested_by if job.requested_by_id else None)
 
 
 def _validated(meter: Meter, kind: str, payload: Any) -> tuple[Any, dict[str, Any]]:

@@ -27,7 +27,9 @@ from kpm37.mqtt.payload import MqttMessage, parse_message
 from kpm37.mqtt.reassembly import Reassembler
 from meters.telemetry import conf
 from meters.telemetry.choices import DeadLetterKind
-from meters.telemetry.services import BatchResult, Rejected, mqtt_batch_ingest
+from meters.telemetry.dead_letters import Rejected
+from meters.telemetry.mqtt_services import mqtt_batch_ingest
+from meters.telemetry.store import BatchResult
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ polls alike: it refuses all-zero messages and backwards energy counters (recordi
 duplicates of (meter, source, time), inserts the rest in bulk, folds them into each meter's
 latest state, marks meters online and raises or clears alarms, all in one transaction, so a
 caller that acknowledges after it returns never acknowledges what was not committed. The MQTT
-batch path is in ``mqtt_services``; both are re-exported here, beside the housekeeping writes.
+batch path is ``mqtt_services.mqtt_batch_ingest``. This module holds the housekeeping writes.
 """
 
 from __future__ import annotations
@@ -25,21 +25,7 @@ from meters.audit.snapshot import snapshot
 from meters.choices import MeterStatus, TransportKind
 from meters.models import Meter
 from meters.telemetry import conf
-from meters.telemetry.dead_letters import Rejected
 from meters.telemetry.models import DeadLetter, Reading, UnregisteredMeter
-from meters.telemetry.mqtt_services import mqtt_batch_ingest
-from meters.telemetry.store import BatchResult, readings_store
-
-__all__ = [
-    "BatchResult",
-    "Rejected",
-    "meters_mark_offline",
-    "mqtt_batch_ingest",
-    "readings_purge",
-    "readings_store",
-    "unregistered_adopt",
-]
-
 
 # --- platform housekeeping --------------------------------------------------------------------
 

@@ -30,6 +30,13 @@ def test_operator_writes_through_the_api_and_follows_the_job(bus: SimBus, operat
     read = api.post(f"/api/meters/{meter.pk}/read/", {"names": ["ct_ratio"]}, format="json")
     assert read.status_code == 201 and read.json()["payload"] == {"names": ["ct_ratio"]}
 
+    from meters.audit.models import AuditRecord
+
+    [accepted] = AuditRecord.objects.filter(kind="job.submit")  # a read changes nothing
+    assert accepted.result == "accepted" and accepted.actor_name == "operator"
+    assert accepted.detail == "CT 1000/5" and accepted.meter_id == meter.pk
+    assert accepted.after == {"kind": "write", "values": {"ct_ratio": 200}}
+
 
 @pytest.mark.parametrize(("body", "field"), [
     ({"values": {"ct_ratio": 99999}, "reason": "x"}, "values.ct_ratio"),

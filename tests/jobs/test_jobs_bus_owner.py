@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -18,6 +20,7 @@ from meters.jobs.lifecycle import jobs_sweep
 from meters.jobs.models import MeterJob
 from meters.jobs.services import job_submit
 from tests.jobs.conftest import SimBus, make_sim_bus
+from tests.services import redis_url
 from tests.telemetry.background import LoopThread, wait_until
 
 
@@ -41,8 +44,12 @@ def _owner_in_background(bus: SimBus) -> threading.Thread:
     return thread
 
 
+@pytest.mark.parametrize("wake_up", ["outbox query", "redis counter"])
 def test_a_relay_job_queued_during_a_billing_read_starts_within_one_frame(
-        slow_bus: SimBus) -> None:
+        slow_bus: SimBus, wake_up: str, settings: Any) -> None:
+    if wake_up == "redis counter":  # the owner reads a counter, not the outbox, to notice it
+        settings.REDIS_URL = redis_url()
+        settings.POLL_LEASE_PREFIX = f"test:jobs9:{uuid.uuid4().hex[:8]}:"
     bus = slow_bus
     billing = [job_submit(meter=m, kind="read_billing") for m in bus.meters.values()]
     owner = _owner_in_background(bus)

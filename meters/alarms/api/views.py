@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -25,10 +23,6 @@ from meters.alarms.api.serializers import (
 from meters.alarms.filtersets import AlarmFilterSet
 from meters.alarms.models import Alarm, Notification, NotificationChannel
 from meters.api.permissions import AdminOnly, RolePermissions
-
-
-def _api_error(exc: DjangoValidationError) -> ValidationError:
-    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
 
 
 class AlarmPermissions(RolePermissions):
@@ -55,21 +49,15 @@ class AlarmViewSet(viewsets.ReadOnlyModelViewSet):
         """Acknowledge an active alarm, with an optional comment."""
         body = AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            alarm = services.alarm_acknowledge(alarm=self.get_object(), user=request.user,
-                                               comment=body.validated_data.get("comment", ""))
-        except DjangoValidationError as exc:
-            raise _api_error(exc) from exc
+        alarm = services.alarm_acknowledge(alarm=self.get_object(), user=request.user,
+                                           comment=body.validated_data.get("comment", ""))
         return Response(AlarmSerializer(alarm).data)
 
     @extend_schema(request=None, responses=AlarmSerializer)
     @action(detail=True, methods=["post"])
     def clear(self, request: Request, pk: Any = None) -> Response:
         """Clear an open alarm by hand."""
-        try:
-            alarm = services.alarm_clear(alarm=self.get_object(), user=request.user)
-        except DjangoValidationError as exc:
-            raise _api_error(exc) from exc
+        alarm = services.alarm_clear(alarm=self.get_object(), user=request.user)
         return Response(AlarmSerializer(alarm).data)
 
 
@@ -117,10 +105,7 @@ class NotificationChannelViewSet(viewsets.ModelViewSet):
 
     @staticmethod
     def _checked(channel: NotificationChannel) -> None:
-        try:
-            channel.clean()
-        except DjangoValidationError as exc:
-            raise _api_error(exc) from exc
+        channel.clean()
 
     @extend_schema(request=None, responses={200: NotificationSerializer, 429: None})
     @action(detail=True, methods=["post"], url_path="test")

@@ -21,7 +21,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from meters.api.permissions import RolePermissions
-from meters.api.views import api_errors
 from meters.jobs import selectors, services
 from meters.jobs.api.serializers import (
     JobSerializer,
@@ -57,8 +56,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet[MeterJob]):
         """Cancel a job that has not started yet."""
         _require_submit(request)
         job = self.get_object()
-        with api_errors():
-            job = services.job_cancel(job=job, by=request.user)
+        job = services.job_cancel(job=job, by=request.user)
         return Response(JobSerializer(job).data)
 
 
@@ -78,10 +76,9 @@ class _MeterJobView(APIView):
                 data: dict[str, Any]) -> Response:
         _require_submit(request)
         meter: Meter = get_object_or_404(meters_visible_to(request.user), pk=meter_pk)
-        with api_errors():
-            job = services.job_submit(meter=meter, kind=kind, payload=payload,
-                                      requested_by=request.user, reason=data["reason"],
-                                      idempotency_key=data["idempotency_key"])
+        job = services.job_submit(meter=meter, kind=kind, payload=payload,
+                                  requested_by=request.user, reason=data["reason"],
+                                  idempotency_key=data["idempotency_key"])
         return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
 
 

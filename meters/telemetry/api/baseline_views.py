@@ -17,7 +17,6 @@ from rest_framework.views import APIView
 from kpm37.quantities import QUANTITIES
 from meters import names
 from meters.api.permissions import RolePermissions
-from meters.api.views import api_errors
 from meters.models import Meter
 from meters.roles import has_any_role
 from meters.selectors import meters_visible_to
@@ -65,9 +64,8 @@ class CounterBaselineListView(generics.ListCreateAPIView):
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = BaselineAcceptSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with api_errors():
-            baseline = counter_baseline_accept(meter=self._meter(), user=request.user,
-                                               reason=body.validated_data["reason"])
+        baseline = counter_baseline_accept(meter=self._meter(), user=request.user,
+                                           reason=body.validated_data["reason"])
         return Response(CounterBaselineSerializer(baseline).data,
                         status=status.HTTP_201_CREATED)
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -102,12 +100,6 @@ class UnregisteredMeterViewSet(viewsets.ReadOnlyModelViewSet):
         body = AdoptSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         row = self.get_object()
-        try:
-            services.unregistered_adopt(unregistered=row, **body.validated_data)
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict if hasattr(exc, "error_dict")
-                                  else exc.messages) from exc
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
+        services.unregistered_adopt(unregistered=row, **body.validated_data)
         row.refresh_from_db()
         return Response(UnregisteredMeterSerializer(row).data, status=status.HTTP_201_CREATED)

@@ -1,7 +1,7 @@
 """What a poll cycle produces: per-meter results, the cycle's report, and the poll error.
 
-Shared by the claim, bus and storing steps of ``meters.telemetry.polling``; kept apart so
-those modules depend on these types without depending on each other.
+Shared by the steps of the ``meters.telemetry.polling`` package; kept apart so those modules
+depend on these types without depending on each other.
 """
 
 from __future__ import annotations
@@ -9,15 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from meters.choices import GatewayKind
+from meters.bus import BUS_KINDS, BusError
 
 CLAIM_MARGIN_S = 10  # on top of the worst-case bus time, before a crashed cycle's claim expires
 MAX_BACKOFF_S = 3600  # a failing meter is still tried at least hourly (or at its own interval)
-POLLED_KINDS = (GatewayKind.MODBUS_TCP, GatewayKind.RTU_OVER_TCP, GatewayKind.LORA,
-                GatewayKind.SERIAL)  # dial-in meters are read on their own inbound link
+POLLED_KINDS = BUS_KINDS  # the gateways a poller opens: dial-in meters call in instead
 
 
-class PollError(Exception):
+class PollError(BusError):
     """The gateway cannot be polled by this service: unknown, disabled, or not a polled kind."""
 
 

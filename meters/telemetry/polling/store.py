@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
+from meters.bus import Claim
 from meters.models import Meter
 from meters.telemetry.choices import MODBUS_SOURCE
 from meters.telemetry.models import PollState
 from meters.telemetry.pipeline import Candidate
-from meters.telemetry.poll_claims import Claim
-from meters.telemetry.poll_results import MAX_BACKOFF_S, MeterResult, PollReport
+from meters.telemetry.polling.results import MAX_BACKOFF_S, MeterResult, PollReport
 from meters.telemetry.store import readings_store
 
 

@@ -1,23 +1,23 @@
-"""Claims of a poll cycle: the gateway (database row plus optional Redis lease) and its meters.
+"""The claim on a gateway's bus: who owns it until when, in the database and (with REDIS_URL)
+in a Redis lease.
 
-The gateway claim is a compare-and-set on GatewayClaim.busy_until and, when REDIS_URL is set,
-kpm37's GatewayLease whose fencing token stamps the run. Each due meter is then won by a
-compare-and-set on PollState.next_poll_at, so two pollers never read the same meter twice.
+The claim is a compare-and-set on GatewayClaim.busy_until and, when REDIS_URL is set, kpm37's
+GatewayLease whose fencing token stamps the run. Whoever holds it is the bus's one master: it
+polls the meters and runs their jobs, renewing the claim while it works.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from kpm37.lease import GatewayLease
-from meters.choices import TransportKind
-from meters.models import Gateway, Meter
-from meters.telemetry.models import GatewayClaim, PollState
+from meters.models import Gateway
+from meters.telemetry.models import GatewayClaim
 
 
 class Claim:
@@ -86,28 +86,3 @@ class Claim:
         if self.lease is not None:
             self.lease.release()
             self.lease.client.close()
-
-
-def meters_claim(gateway: Gateway, meter_ids: list[int] | None, now: datetime,
-                 hold_until: datetime) -> list[Meter]:
-    """Due meters (or exactly ``meter_ids``, due or not), each won by compare-and-set."""
-    meters = Meter.objects.filter(gateway=gateway, transport=TransportKind.MODBUS)
-    if meter_ids is not None:
-        meters = meters.filter(pk__in=meter_ids)
-    meters = list(meters.select_related("site").order_by("address"))
-    PollState.objects.bulk_create([PollState(meter=m, next_poll_at=now) for m in meters],
-                                  ignore_conflicts=True)
-    seen = dict(PollState.objects.filter(meter__in=meters).values_list("meter_id", "next_poll_at"))
-    claimed = []
-    for meter in meters:
-        if meter_ids is None and seen[meter.pk] > now:
-            continue
-        if PollState.objects.filter(meter=meter, next_poll_at=seen[meter.pk]).update(
-                next_poll_at=hold_until):
-            claimed.append(meter)
-    return claimed
-
-
-def meters_unhold(meters: list[Meter], held_until: datetime, now: datetime) -> None:
-    """Make meters still held by this cycle due again (a retried task must find them)."""
-    PollState.objects.filter(meter__in=meters, next_poll_at=held_until).update(next_poll_at=now)

@@ -10,8 +10,8 @@ reschedules each meter, backing off from the failing ones.
 workers while the bus works, and a bus cycle of seconds must not hold database locks. Each step
 commits on its own; the storing step re-checks that the claim is still ours first.
 
-This is the public module; the steps live in ``poll_claims``, ``poll_bus`` and ``poll_store``,
-the shared types in ``poll_results``, and the names callers use are re-exported here.
+The steps live beside this module in the package (``claims``, ``reads``, ``store``, the shared
+types in ``results``); the gateway's claim and its bus session are ``meters.bus``.
 """
 
 from __future__ import annotations
@@ -27,40 +27,20 @@ from django.utils import timezone
 from kpm37.device import live_quantities
 from kpm37.planner import plan_reads
 from kpm37.profile import load_profile
+from meters.bus import BusError, BusSession, Claim, bus_servers, transport_settings
 from meters.choices import TransportKind
 from meters.models import Gateway, Meter
 from meters.telemetry.models import GatewayClaim, PollRun
-from meters.telemetry.poll_bus import (
-    BusSession,
-    bus_servers,
-    meter_read,
-    meters_read_on,
-    transport_settings,
-)
-from meters.telemetry.poll_claims import Claim, meters_claim, meters_unhold
-from meters.telemetry.poll_results import (
+from meters.telemetry.polling.claims import meters_claim, meters_unhold
+from meters.telemetry.polling.reads import meters_read_on
+from meters.telemetry.polling.results import (
     CLAIM_MARGIN_S,
-    MAX_BACKOFF_S,
     POLLED_KINDS,
     MeterResult,
     PollError,
     PollReport,
 )
-from meters.telemetry.poll_store import poll_results_store, report_store
-
-__all__ = [
-    "CLAIM_MARGIN_S",
-    "MAX_BACKOFF_S",
-    "POLLED_KINDS",
-    "MeterResult",
-    "PollError",
-    "PollReport",
-    "gateway_poll",
-    "gateways_due",
-    "meter_read",
-    "poll_budget_s",
-    "poll_results_store",
-]
+from meters.telemetry.polling.store import report_store
 
 
 def gateways_due(*, now: datetime) -> list[int]:
@@ -96,7 +76,10 @@ def _load_gateway(gateway_id: int) -> Gateway:
         raise PollError(f"gateway_id: no gateway with id {gateway_id}")
     if not gateway.enabled:
         raise PollError(f"gateway {gateway.name}: disabled")
-    transport_settings(gateway)  # refuse an unpollable gateway before claiming anything
+    try:
+        transport_settings(gateway)  # refuse an unpollable gateway before claiming anything
+    except BusError as exc:
+        raise PollError(str(exc)) from None
     return gateway
 
 
