@@ -47,7 +47,8 @@ def _postgres_version() -> str:
 def _run_one(script: Path) -> tuple[bool, int]:
     """(exit 0, lines it added to the record)."""
     before = len(read_lines(LATEST))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_RESULTS": str(LATEST)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_RESULTS": str(LATEST),
+           "PYTHONUNBUFFERED": "1"}
     env.pop("BENCH_QUICK", None)
     try:
         result = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, check=False,
