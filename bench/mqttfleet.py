@@ -48,6 +48,9 @@ set_tcp_nodelay true
 """
 
 
+BROKER_PIDS: dict[int, int] = {}  # port -> pid of the private broker serving it
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -63,10 +66,12 @@ def private_broker(max_queued: int = 100_000) -> Iterator[int]:
     conf.write_text(MOSQUITTO_CONF.format(port=port, max_queued=max_queued))
     log = (tmp / "mosquitto.log").open("w")
     proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=log, stderr=log)
+    BROKER_PIDS[port] = proc.pid
     try:
         _wait_port(port, proc)
         yield port
     finally:
+        BROKER_PIDS.pop(port, None)
         proc.terminate()
         proc.wait(10)
         log.close()
@@ -86,15 +91,8 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 
 def broker_rss_kb(port: int) -> int:
-    """Resident memory of the private broker listening on ``port`` (0 if not found)."""
-    for status in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if b"mosquitto" in status.read_bytes() and b"kpmfleet-bench-mqtt" in \
-                    status.read_bytes():
-                return rss_kb(int(status.parent.name))
-        except OSError:
-            continue
-    return 0
+    """Peak resident memory of the private broker listening on ``port`` (0 if not ours)."""
+    return rss_kb(BROKER_PIDS[port], "VmHWM") if port in BROKER_PIDS else 0
 
 
 def rss_kb(pid: int, field: str = "VmRSS") -> int:
@@ -169,13 +167,20 @@ def _client(client_id: str, protocol: int) -> Any:
                        **kwargs)
 
 
+WINDOW = 500  # unacknowledged publishes in flight; paho's own queue is never used
+
+
 def _publisher(port: int, codes: list[str], slots: int, go: Any, out: Any) -> None:
+    """Publish the stream as fast as the broker acknowledges, ``WINDOW`` in flight.
+
+    The window is ours, below paho's inflight limit: with more publishes than that limit
+    paho queues them itself and, publishing from one thread while its network thread handles
+    the acks, was seen to strand part of the queue (a run never finished)."""
     import paho.mqtt.client as paho
 
     packets = stream(codes, slots)
     client = _client(f"bench-pub-{os.getpid()}", paho.MQTTv311)
-    client.max_inflight_messages_set(1000)
-    client.max_queued_messages_set(0)
+    client.max_inflight_messages_set(2 * WINDOW)
     acked = [0]
     client.on_publish = lambda *_a: acked.__setitem__(0, acked[0] + 1)
     client.connect("127.0.0.1", port)
@@ -183,11 +188,18 @@ def _publisher(port: int, codes: list[str], slots: int, go: Any, out: Any) -> No
     out.put(("ready", len(packets)))
     go.wait()
     started = time.time()
-    for topic, payload in packets:
+    last_progress, seen = time.monotonic(), 0
+    for sent, (topic, payload) in enumerate(packets):
+        while sent - acked[0] >= WINDOW and time.monotonic() - last_progress < 30:
+            time.sleep(0.0005)
+            if acked[0] != seen:
+                seen, last_progress = acked[0], time.monotonic()
         client.publish(topic, payload, qos=1)
-    while acked[0] < len(packets):
+    while acked[0] < len(packets) and time.monotonic() - last_progress < 30:
         time.sleep(0.005)
-    out.put(("published", started, time.time()))
+        if acked[0] != seen:
+            seen, last_progress = acked[0], time.monotonic()
+    out.put(("published", started, time.time(), acked[0]))
     client.disconnect()
     client.loop_stop()
 
@@ -238,8 +250,11 @@ class Consumers:
         self.go.set()
 
     def published(self) -> tuple[float, float]:
-        _, started, finished = self.pub_q.get(timeout=600)
+        """(wall time publishing began, wall time the last publish was acknowledged)."""
+        _, started, finished, acked = self.pub_q.get(timeout=900)
         self.pub.join(10)
+        if acked != self.count:
+            raise SystemExit(f"the broker acknowledged {acked} of {self.count} publishes")
         return started, finished
 
     def bare_received(self) -> tuple[int, float, float]:
