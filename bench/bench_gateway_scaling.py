@@ -24,7 +24,7 @@ import time
 from datetime import timedelta
 
 from record import quick, record
-from webdb import ROOT, throwaway_database
+from webdb import ROOT, production_env, throwaway_database
 
 METERS_PER_GATEWAY = 1 if quick() else 4
 TARGET = 0.9
@@ -69,7 +69,7 @@ def make_fleet(ports: list[int]) -> list[int]:
 
 
 def start_worker(queue: str, concurrency: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+    env = {**production_env(), "LOG_LEVEL": "WARNING"}
     log = open(os.environ["FLEET_VAR_DIR"] + "/worker.log", "wb")  # noqa: SIM115 (lives on)
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-n",

@@ -270,7 +270,9 @@ class IngestProcesses:
     def __init__(self, port: int, count: int, *, batch_size: int = 500) -> None:
         self.logs = Path(tempfile.mkdtemp(prefix="kpmfleet-bench-ingest-"))
         self.procs: list[subprocess.Popen[bytes]] = []
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+        from webdb import production_env
+
+        env = {**production_env(), "LOG_LEVEL": "WARNING"}
         for n in range(count):
             log = (self.logs / f"ingest-{n}.log").open("wb")
             self.procs.append(subprocess.Popen(
