@@ -21,7 +21,7 @@ seconds' worth (METERS meters, 15-minute cadence, as many months as fit), prints
 per second it achieved and says how far that is from the year at fleet scale. The reasoning
 for carrying the figures over: with monthly partitions, what a page touches is bounded by one
 month (the current partition) and the meter's own rows; only the B-tree depth of one month's
-index grows with the fleet (one level per ~x300 rows). ``--quick``: 20 meters, 3 months.
+index grows with the fleet (one level per ~x300 rows). ``--quick``: 10 meters, 3 months.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from typing import Any
 from record import quick, record
 from webdb import throwaway_database
 
-METERS = 20 if quick() else 200
+METERS = 10 if quick() else 200
 MONTHS = 3 if quick() else 12
-BUILD_S = 30 if quick() else 240
+BUILD_S = 30 if quick() else 150
 CADENCE = "15 minutes"
 FLEET_ROWS_A_MONTH = 30_000_000
 REQUESTS = 5 if quick() else 25

@@ -52,6 +52,19 @@ EXPECTED = {
         r"naive: 1 meters x 57 frames \(one quantity each\) at 38400 baud, 57 values decoded",
         rf"latency median {NUMBER} ms = x{NUMBER} frame, max {NUMBER} ms",
     ],
+    "bench_reconnect_storm.py": [
+        DB.format("storm"),
+        r"300 meters flush 1,500 messages at once",
+        r"drained 1,500 of 1,500 in [\d.]+ s .*; 0 dead letters",
+        rf"fleet page p95: idle {NUMBER} ms .* during the storm {NUMBER} ms",
+    ],
+    "bench_readings_year.py": [
+        DB.format("readingsyear"),
+        rf"built {NUMBER} rows .* over 3 months",
+        *(rf"^  {label} +month +{NUMBER} ms +year +{NUMBER} ms +x{NUMBER}"
+          for label in ("fleet page", "chart, newest 500 points")),
+        rf"ingest \(storage path\) +month +{NUMBER} msg/s year +{NUMBER} msg/s",
+    ],
     "bench_planner.py": [
         rf"read everything +18 +{NUMBER} s +1044 +{NUMBER} s",
         rf"write every parameter +11 +{NUMBER} s",
@@ -65,6 +78,7 @@ EXPECTED = {
 # What each record must say besides the common keys: the work was whole.
 RECORD_HOLDS = {
     "bench_ingest_throughput.py": ("all_stored_once", "lost"),
+    "bench_reconnect_storm.py": ("lost", "dead_letters"),
     "bench_fleet_page.py": ("queries_equal",),
 }
 
@@ -76,5 +90,5 @@ def test_benchmark_quick_mode_prints_its_figures_and_records_them(script: str,
     assert_prints(stdout, EXPECTED.get(script, []))
     assert_record(lines, script)
     for key in RECORD_HOLDS.get(script, ()):
-        expected = 0 if key == "lost" else True
+        expected = 0 if key in ("lost", "dead_letters") else True
         assert all(line[key] == expected for line in lines), (key, lines)
