@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "meters",
     "meters.telemetry",
     "meters.alarms",
+    "meters.jobs",
     "tariffs",
     "provisioning",
 ]
@@ -180,6 +181,14 @@ CELERY_TIMEZONE = "UTC"
 REDIS_URL = env_str("REDIS_URL", "")
 
 MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
+
+# Meter jobs (docs/jobs.md). The meters' write password (the KPM37 default is 6666) is added to
+# a write that needs it; JOBS_LEASE_S is how long a silent owner keeps a running job.
+METER_PASSWORD = env_int("METER_PASSWORD", 6666)
+JOBS_LEASE_S = env_int("JOBS_LEASE_S", 15)
+JOBS_PICKUP_S = float(env_str("JOBS_PICKUP_S", "0.05"))
+JOBS_PER_BUS = env_int("JOBS_PER_BUS", 4)
+JOBS_MQTT_REPLY_TIMEOUT_S = env_int("JOBS_MQTT_REPLY_TIMEOUT_S", 10)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kpm-fleet@localhost")

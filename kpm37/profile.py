@@ -14,9 +14,19 @@ from __future__ import annotations
 
 from kpm37.profile_checks import CANONICAL_GROUPS, MQTT_TOPICS
 from kpm37.profile_loader import PROFILE_DIR, load_profile, profile_names
-from kpm37.profile_model import ACCESS, TABLES, TYPE_WORDS, Profile, ReadBlock, Register
+from kpm37.profile_model import (
+    ACCESS,
+    TABLES,
+    TYPE_WORDS,
+    PasswordRule,
+    Profile,
+    ReadBlock,
+    Register,
+    TouSizes,
+)
 
 __all__ = [
     "ACCESS", "CANONICAL_GROUPS", "MQTT_TOPICS", "PROFILE_DIR", "TABLES", "TYPE_WORDS",
-    "Profile", "ReadBlock", "Register", "load_profile", "profile_names",
+    "PasswordRule", "Profile", "ReadBlock", "Register", "TouSizes", "load_profile",
+    "profile_names",
 ]

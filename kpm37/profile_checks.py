@@ -11,8 +11,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from kpm37.errors import ProfileError
-from kpm37.profile_model import ACCESS, TABLES, TYPE_WORDS, ReadBlock, Register
-from kpm37.quantities import QUANTITIES
+from kpm37.profile_model import (
+    ACCESS,
+    TABLES,
+    TYPE_WORDS,
+    PasswordRule,
+    ReadBlock,
+    Register,
+    TouSizes,
+)
+from kpm37.quantities import QUANTITIES, unit_factor
 
 # Registers in these groups carry readings and must use the platform's canonical names.
 CANONICAL_GROUPS = ("measurement", "energy")
@@ -53,6 +61,8 @@ def _checked_register(name: str, f: dict[str, Any]) -> Register:
     if group in CANONICAL_GROUPS and quantity is None:
         raise ProfileError(f"unknown quantity name for group {group!r} "
                            "(see kpm37/quantities.py)")
+    if quantity is not None:
+        _check_unit(f, quantity.unit)
     return Register(
         name=name, address=address, table=table, type=rtype, words=words,
         word_order=_one_of(f.get("word_order", "big"), ("big", "little"), "word_order"),
@@ -65,6 +75,62 @@ def _checked_register(name: str, f: dict[str, Any]) -> Register:
         label=str(f.get("label") or (quantity.label if quantity else name.replace("_", " "))),
         source=str(f.get("source", "assumed")),
     )
+
+
+def _check_unit(f: dict[str, Any], platform_unit: str) -> None:
+    """A canonical register's ``unit`` is what the meter serves; ``scale`` must carry it into
+    the platform's unit (0.001 from W to kW), or a real meter would read a thousand times off."""
+    unit = f.get("unit")
+    if unit is None:
+        return
+    try:
+        factor = unit_factor(str(unit), platform_unit)
+    except ValueError as exc:
+        raise ProfileError(str(exc)) from None
+    scale = float(f.get("scale", 1.0))
+    if abs(scale - factor) > 1e-12 * max(1.0, abs(factor)):
+        raise ProfileError(f"unit {unit} needs scale {factor:g} into {platform_unit}, "
+                           f"got {scale:g}")
+
+
+def make_password_rule(data: Mapping[str, Any]) -> PasswordRule:
+    """The ``password`` section (or the older top-level keys) as one checked rule."""
+    raw = data.get("password")
+    if raw is None:  # older files: password_register / password_first / protected_groups
+        first = bool(data.get("password_first", False))
+        return PasswordRule(
+            register=data.get("password_register"),
+            rule="first_in_write" if first else "unlock", unlock_seconds=0 if first else 60,
+            protected_groups=tuple(data.get("protected_groups")
+                                   or ("parameter", "relay", "tou")))
+    if not isinstance(raw, dict):
+        raise ProfileError("password: must be a mapping (register, rule, source, ...)")
+    rule = _one_of(raw.get("rule"), ("first_in_write", "unlock"), "password rule")
+    seconds = int_field(raw.get("unlock_seconds", 0), "password unlock_seconds")
+    if (rule == "unlock") != (seconds > 0):
+        raise ProfileError("password: unlock_seconds > 0 goes with rule unlock, and only there")
+    if not raw.get("source"):
+        raise ProfileError("password: say which source the rule follows (source)")
+    register = raw.get("register")
+    return PasswordRule(
+        register=None if register is None else str(register), rule=rule,
+        unlock_seconds=seconds,
+        protected_groups=tuple(raw.get("protected_groups") or ("parameter", "relay", "tou")),
+        source=str(raw["source"]))
+
+
+def make_tou_sizes(raw: Any) -> TouSizes | None:
+    """The ``tou_sizes`` section: positive table sizes and their source."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not raw.get("source"):
+        raise ProfileError("tou_sizes: a mapping with zones, day_tables, periods_per_day, "
+                           "rates and source")
+    sizes = {k: int_field(raw.get(k), f"tou_sizes {k}")
+             for k in ("zones", "day_tables", "periods_per_day", "rates")}
+    if any(v < 1 for v in sizes.values()) or sizes["rates"] > 5:
+        raise ProfileError(f"tou_sizes: sizes must be positive and rates at most 5: {sizes}")
+    return TouSizes(**sizes, source=str(raw["source"]))
 
 
 def _placement(f: dict[str, Any]) -> tuple[int, str, str, int]:

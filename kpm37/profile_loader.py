@@ -21,7 +21,9 @@ from kpm37.profile_checks import (
     check_mqtt_scale,
     int_field,
     make_block,
+    make_password_rule,
     make_register,
+    make_tou_sizes,
 )
 from kpm37.profile_model import TYPE_WORDS, Profile
 
@@ -68,17 +70,16 @@ def _build_profile(data: dict[str, Any]) -> Profile:
     registers = [make_register(raw, defaults) for raw in _expand(data.get("registers") or [])]
     blocks = [make_block(raw) for raw in data.get("read_blocks") or []]
     check_map(registers, blocks)
-    password = data.get("password_register")
-    names = {r.name for r in registers}
-    if password is not None and password not in names:
-        raise ProfileError(f"password_register {password!r} is not a register")
+    rule = make_password_rule(data)
+    if rule.register is not None and rule.register not in {r.name for r in registers}:
+        raise ProfileError(f"password register {rule.register!r} is not a register")
     return Profile(
         name=str(data.get("name", "")), model=str(data.get("model", "")),
         description=str(data.get("description", "")),
         source_note=str(data.get("source_note", "")),
-        registers=registers, read_blocks=blocks, password_register=password,
-        password_first=bool(data.get("password_first", False)),
-        protected_groups=tuple(data.get("protected_groups") or ("parameter", "relay", "tou")),
+        registers=registers, read_blocks=blocks, password_register=rule.register,
+        password_first=rule.first_in_write, protected_groups=rule.protected_groups,
+        password_rule=rule, tou_sizes=make_tou_sizes(data.get("tou_sizes")),
         mqtt=check_mqtt(data.get("mqtt") or {}),
         mqtt_scale=check_mqtt_scale(data.get("mqtt_scale") or {}),
         max_read=int(data.get("max_read", 125)), max_write=int(data.get("max_write", 123)),

@@ -53,6 +53,37 @@ class Register:
         return "w" in self.access
 
 
+@dataclass(frozen=True)
+class PasswordRule:
+    """How a write proves it may change protected registers: the one place that says so.
+
+    ``first_in_write``: the password is the first value of the same write (V1.9 §4.8's
+    SYS_CFG example writes ``6666;1;2`` from 0000H). ``unlock``: a correct password written on
+    its own unlocks later writes for ``unlock_seconds``. ``source`` says which document (or
+    that it is assumed, and why)."""
+
+    register: str | None
+    rule: str = "first_in_write"
+    unlock_seconds: int = 0
+    protected_groups: tuple[str, ...] = ("parameter", "relay", "tou")
+    source: str = "assumed"
+
+    @property
+    def first_in_write(self) -> bool:
+        return self.rule == "first_in_write"
+
+
+@dataclass(frozen=True)
+class TouSizes:
+    """How large the meter's time-of-use tables are, with the document that says so."""
+
+    zones: int
+    day_tables: int
+    periods_per_day: int
+    rates: int = 5
+    source: str = "assumed"
+
+
 class ReadBlock(NamedTuple):
     """An address range ``[start, end)`` (end exclusive) in which the meter answers a read of
     any address. A plain tuple ``(table, start, end)`` as far as callers are concerned."""
@@ -73,7 +104,9 @@ class Profile:
                  password_register: str | None, password_first: bool,
                  protected_groups: tuple[str, ...], mqtt: dict[str, dict[str, str]],
                  mqtt_scale: dict[str, float] | None = None,
-                 max_read: int = 125, max_write: int = 123, max_coils: int = 2000) -> None:
+                 max_read: int = 125, max_write: int = 123, max_coils: int = 2000,
+                 password_rule: PasswordRule | None = None,
+                 tou_sizes: TouSizes | None = None) -> None:
         self.name = name
         self.model = model
         self.description = description
@@ -81,9 +114,14 @@ class Profile:
         self.registers: tuple[Register, ...] = tuple(
             sorted(registers, key=lambda r: (TABLES.index(r.table), r.address)))
         self.read_blocks = sorted(read_blocks, key=lambda b: (TABLES.index(b.table), b.start))
-        self.password_register = password_register
-        self.password_first = password_first
-        self.protected_groups = protected_groups
+        self.password_rule = password_rule or PasswordRule(
+            register=password_register, rule="first_in_write" if password_first else "unlock",
+            unlock_seconds=0 if password_first else 60, protected_groups=protected_groups)
+        # the rule's parts under the names the planner and simulator have always used
+        self.password_register = self.password_rule.register
+        self.password_first = self.password_rule.first_in_write
+        self.protected_groups = self.password_rule.protected_groups
+        self.tou_sizes = tou_sizes
         self.mqtt = mqtt
         # quantity = tag value x scale, for tags whose unit differs from the quantity's
         # (V1.9 sends the residual current in A; the platform keeps mA).

@@ -1,9 +1,10 @@
 """One bus, one request at a time: the scheduler every piece of device work for a gateway uses.
 
 It keeps one frame in flight, honours the gateway's frame gap, lets priority work (relay
-commands) go out at the very next frame ahead of queued bulk reads, and backs off from units that
-time out so a dead meter costs one timeout, not one per queued request. Each gateway gets its own
-scheduler; many run side by side in one event loop.
+commands) go out at the very next frame ahead of queued bulk reads (and, between those, orders
+work by rank: operator writes before rollout writes before billing reads before routine
+polls), and backs off from units that time out so a dead meter costs one timeout, not one per
+queued request. Each gateway gets its own scheduler; many run side by side in one event loop.
 """
 
 from __future__ import annotations
@@ -58,6 +59,21 @@ class _Job:
     future: asyncio.Future[pdu.Result] = field(repr=False)
 
 
+URGENT = 0
+"""Rank of relay commands: the next frame, never skipped for a backed-off unit."""
+BULK = 4
+"""Rank of routine polls, and of ``priority=False``."""
+RANKS = range(URGENT, BULK + 1)
+
+
+def _rank(priority: bool | int) -> int:
+    if isinstance(priority, bool):
+        return URGENT if priority else BULK
+    if priority not in RANKS:
+        raise ValueError(f"priority: rank {priority!r} is not in {URGENT}..{BULK}")
+    return priority
+
+
 def rtu_bytes(request: pdu.Request) -> tuple[int, int]:
     """RTU bytes on the wire for ``request`` and its normal answer."""
     if request.function == pdu.READ_HOLDING_REGISTERS:
@@ -76,6 +92,9 @@ class BusScheduler:
     A unit that times out is skipped for ``backoff`` seconds, doubling per consecutive timeout
     up to ``max_backoff``; requests for it meanwhile fail at once with :class:`UnitSkipped`.
     Priority requests are never skipped.
+
+    ``priority`` is True (rank 0, the relay lane), False (rank 4, routine polls) or a rank
+    0-4; the lowest rank waiting goes next, first come first served within a rank.
     """
 
     def __init__(
@@ -96,8 +115,7 @@ class BusScheduler:
         self.clock = clock
         self.name = name
         self.stats = BusStats()
-        self._urgent: deque[_Job] = deque()
-        self._bulk: deque[_Job] = deque()
+        self._lanes: list[deque[_Job]] = [deque() for _ in RANKS]
         self._wake = asyncio.Event()
         self._units: dict[int, _Backoff] = {}
         self._last_end = float("-inf")
@@ -107,45 +125,46 @@ class BusScheduler:
     @property
     def queued(self) -> int:
         """Requests waiting for the bus."""
-        return len(self._urgent) + len(self._bulk)
+        return sum(len(lane) for lane in self._lanes)
 
     def skipped_until(self, unit: int) -> float | None:
         """When ``unit`` will be tried again (clock time), or None if it is not backed off."""
         state = self._units.get(unit)
         return state.until if state and state.until > self.clock() else None
 
-    async def submit(self, request: pdu.Request, priority: bool = False) -> pdu.Result:
-        """Queue ``request`` and wait for its result (or its kpm37.errors exception)."""
+    async def submit(self, request: pdu.Request, priority: bool | int = False) -> pdu.Result:
+        """Queue ``request`` at ``priority`` (see the class) and wait for its result (or its
+        kpm37.errors exception)."""
         if self._closed:
             raise RuntimeError(f"{self.name}: scheduler is closed")
         job = _Job(request, asyncio.get_running_loop().create_future())
-        (self._urgent if priority else self._bulk).append(job)
+        self._lanes[_rank(priority)].append(job)
         self._ensure_worker()
         self._wake.set()
         return await job.future
 
     async def read_registers(
-        self, unit: int, address: int, count: int, *, priority: bool = False
+        self, unit: int, address: int, count: int, *, priority: bool | int = False
     ) -> list[int]:
         """FC 03 through the bus queue."""
         result = await self.submit(pdu.read_registers(unit, address, count), priority)
         return [int(v) for v in result or []]
 
     async def write_registers(
-        self, unit: int, address: int, values: list[int], *, priority: bool = False
+        self, unit: int, address: int, values: list[int], *, priority: bool | int = False
     ) -> None:
         """FC 16 through the bus queue."""
         await self.submit(pdu.write_registers(unit, address, values), priority)
 
     async def read_coils(
-        self, unit: int, address: int, count: int, *, priority: bool = False
+        self, unit: int, address: int, count: int, *, priority: bool | int = False
     ) -> list[bool]:
         """FC 01 through the bus queue."""
         result = await self.submit(pdu.read_coils(unit, address, count), priority)
         return [bool(v) for v in result or []]
 
     async def write_coil(
-        self, unit: int, address: int, value: bool, *, priority: bool = True
+        self, unit: int, address: int, value: bool, *, priority: bool | int = True
     ) -> None:
         """FC 05 through the bus queue; relay commands are priority unless told otherwise."""
         await self.submit(pdu.write_coil(unit, address, value), priority)
@@ -153,11 +172,11 @@ class BusScheduler:
     async def close(self) -> None:
         """Fail queued work, stop the worker and close the transport."""
         self._closed = True
-        for job in [*self._urgent, *self._bulk]:
-            if not job.future.done():
-                job.future.set_exception(RuntimeError(f"{self.name}: scheduler closed"))
-        self._urgent.clear()
-        self._bulk.clear()
+        for lane in self._lanes:
+            for job in lane:
+                if not job.future.done():
+                    job.future.set_exception(RuntimeError(f"{self.name}: scheduler closed"))
+            lane.clear()
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -186,9 +205,9 @@ class BusScheduler:
 
     def _next_job(self) -> _Job | None:
         """The next job to put on the wire, failing fast the ones for backed-off units."""
-        while self._urgent or self._bulk:
-            urgent = bool(self._urgent)
-            job = self._urgent.popleft() if urgent else self._bulk.popleft()
+        while lane := next((lane for lane in self._lanes if lane), None):
+            urgent = lane is self._lanes[URGENT]
+            job = lane.popleft()
             if job.future.done():
                 continue  # the caller gave up (cancelled) before its turn
             until = self.skipped_until(job.request.unit)

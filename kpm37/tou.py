@@ -5,6 +5,9 @@ Model (DL/T 645-2007 style, which Compere's tariff order follows): a zone table 
 a day table maps times (hh:mm, running until the next and wrapping past midnight) to a rate 1-5.
 A meter holds two complete sets and switches from the active one to the standby one at a
 programmed moment, separately for zone tables and for day tables.
+
+How many zones, day tables and periods a day a meter holds is profile data with its source
+(``Profile.tou_sizes``); :func:`table_sizes` answers it for a profile.
 """
 
 from __future__ import annotations
@@ -13,13 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from kpm37.errors import ValueOutOfRange
-from kpm37.profile import Profile
+from kpm37.errors import ProfileError, ValueOutOfRange
+from kpm37.profile import Profile, TouSizes
 from kpm37.quantities import Rate
 
-MAX_ZONES = 14
-MAX_DAY_TABLES = 8
-MAX_SLOTS = 14
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # Feb 29 is a valid entry
 
 SetName = Literal["a", "b"]
@@ -50,13 +50,14 @@ class TariffSet:
     zones: list[ZoneEntry] = field(default_factory=list)
     day_tables: dict[int, list[DaySlot]] = field(default_factory=dict)
 
-    def validate(self) -> list[tuple[str, str]]:
-        """Every problem as (field, reason); empty when the set is usable."""
-        errors = _zone_errors(self.zones, self.day_tables)
-        if len(self.day_tables) > MAX_DAY_TABLES:
-            errors.append(("day_tables", f"at most {MAX_DAY_TABLES} day tables"))
+    def validate(self, sizes: TouSizes | None = None) -> list[tuple[str, str]]:
+        """Every problem as (field, reason); empty when the set is usable. With ``sizes`` (a
+        profile's, see :func:`table_sizes`) the tables must also fit the meter."""
+        errors = _zone_errors(self.zones, self.day_tables, sizes)
+        if sizes is not None and len(self.day_tables) > sizes.day_tables:
+            errors.append(("day_tables", f"at most {sizes.day_tables} day tables"))
         for number, slots in sorted(self.day_tables.items()):
-            errors += _slot_errors(number, slots)
+            errors += _slot_errors(number, slots, sizes)
         return errors
 
     def rate_at(self, local: datetime) -> Rate:
@@ -86,10 +87,10 @@ class TouProgram:
         zones, days = self.sets(local)
         return _rate(zones, days, local)
 
-    def validate(self) -> list[tuple[str, str]]:
-        errors = [(f"set_a.{f}", r) for f, r in self.set_a.validate()]
+    def validate(self, sizes: TouSizes | None = None) -> list[tuple[str, str]]:
+        errors = [(f"set_a.{f}", r) for f, r in self.set_a.validate(sizes)]
         if self.set_b.zones or self.set_b.day_tables:
-            errors += [(f"set_b.{f}", r) for f, r in self.set_b.validate()]
+            errors += [(f"set_b.{f}", r) for f, r in self.set_b.validate(sizes)]
         if self.active not in ("a", "b"):
             errors.append(("active", f"{self.active!r} is not 'a' or 'b'"))
         return errors
@@ -131,12 +132,21 @@ def _rate(zone_set: TariffSet, day_set: TariffSet, local: datetime) -> Rate:
     return Rate((running[-1] if running else slots[-1]).rate)
 
 
-def _zone_errors(zones: list[ZoneEntry], tables: dict[int, list[DaySlot]]) -> list[tuple[str, str]]:
+def table_sizes(profile: Profile) -> TouSizes:
+    """The TOU table sizes of ``profile`` (zones, day tables, periods a day, rates) with their
+    source; ProfileError if the profile does not say."""
+    if profile.tou_sizes is None:
+        raise ProfileError(f"profile {profile.name!r} gives no tou_sizes")
+    return profile.tou_sizes
+
+
+def _zone_errors(zones: list[ZoneEntry], tables: dict[int, list[DaySlot]],
+                 sizes: TouSizes | None) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
     if not zones:
         errors.append(("zones", "at least one zone entry is needed"))
-    if len(zones) > MAX_ZONES:
-        errors.append(("zones", f"at most {MAX_ZONES} zone entries, got {len(zones)}"))
+    if sizes is not None and len(zones) > sizes.zones:
+        errors.append(("zones", f"at most {sizes.zones} zone entries, got {len(zones)}"))
     for i, zone in enumerate(zones, start=1):
         where = f"zones[{i}]"
         if not 1 <= zone.month <= 12:
@@ -150,21 +160,24 @@ def _zone_errors(zones: list[ZoneEntry], tables: dict[int, list[DaySlot]]) -> li
     return errors
 
 
-def _slot_errors(number: int, slots: list[DaySlot]) -> list[tuple[str, str]]:
+def _slot_errors(number: int, slots: list[DaySlot], sizes: TouSizes | None
+                 ) -> list[tuple[str, str]]:
     where = f"day_tables[{number}]"
     errors: list[tuple[str, str]] = []
-    if not 1 <= number <= MAX_DAY_TABLES:
-        errors.append((where, f"day table numbers run 1-{MAX_DAY_TABLES}"))
+    if number < 1 or (sizes is not None and number > sizes.day_tables):
+        top = sizes.day_tables if sizes is not None else "n"
+        errors.append((where, f"day table numbers run 1-{top}"))
     if not slots:
         errors.append((where, "a day table needs at least one slot"))
-    if len(slots) > MAX_SLOTS:
-        errors.append((where, f"at most {MAX_SLOTS} slots, got {len(slots)}"))
+    if sizes is not None and len(slots) > sizes.periods_per_day:
+        errors.append((where, f"at most {sizes.periods_per_day} slots, got {len(slots)}"))
     for i, slot in enumerate(slots, start=1):
         at = f"{where}[{i}]"
         if not (0 <= slot.hour <= 23 and 0 <= slot.minute <= 59):
             errors.append((at, f"{slot.hour:02d}:{slot.minute:02d} is not a time of day"))
-        if slot.rate not in tuple(Rate):
-            errors.append((f"{at}.rate", f"{slot.rate} is not a rate 1-5"))
+        rates = sizes.rates if sizes is not None else len(Rate)
+        if not 1 <= slot.rate <= rates:
+            errors.append((f"{at}.rate", f"{slot.rate} is not a rate 1-{rates}"))
         if i > 1 and (slots[i - 2].hour, slots[i - 2].minute) >= (slot.hour, slot.minute):
             errors.append((at, "slots must be in strictly increasing time order"))
     return errors
@@ -177,7 +190,8 @@ def encode_program(profile: Profile, program: TouProgram,
     """Register values for one set (``"a"``/``"b"``: its zone and day tables, unused entries
     zeroed) or for everything (``"all"``: both sets, active set and switch-over times).
     An invalid program raises ValueOutOfRange with the first (field, reason)."""
-    errors = program.validate()
+    sizes = table_sizes(profile)
+    errors = program.validate(sizes)
     if errors:
         raise ValueOutOfRange(*errors[0])
     if which_set == "all":
@@ -185,14 +199,14 @@ def encode_program(profile: Profile, program: TouProgram,
         return both | encode_switchover(program)
     tariff = program.set_a if which_set == "a" else program.set_b
     values: dict[str, Any] = {}
-    for i in range(1, MAX_ZONES + 1):
+    for i in range(1, sizes.zones + 1):
         zone = tariff.zones[i - 1] if i <= len(tariff.zones) else ZoneEntry(0, 0, 0)
         stem = f"tou_zone_{which_set}_{i:02d}"
         values |= {f"{stem}_month": zone.month, f"{stem}_day": zone.day,
                    f"{stem}_day_table": zone.day_table}
-    for t in range(1, MAX_DAY_TABLES + 1):
+    for t in range(1, sizes.day_tables + 1):
         slots = tariff.day_tables.get(t, [])
-        for i in range(1, MAX_SLOTS + 1):
+        for i in range(1, sizes.periods_per_day + 1):
             slot = slots[i - 1] if i <= len(slots) else DaySlot(0, 0, 0)
             stem = f"tou_day_{which_set}_t{t}_{i:02d}"
             values |= {f"{stem}_hour": slot.hour, f"{stem}_minute": slot.minute,
@@ -213,26 +227,27 @@ def encode_switchover(program: TouProgram) -> dict[str, Any]:
 
 def decode_program(profile: Profile, values: dict[str, Any]) -> TouProgram:
     """Rebuild a program from register values (as read back); unused entries are dropped."""
+    sizes = table_sizes(profile)
     return TouProgram(
-        set_a=_decode_set(values, "a"), set_b=_decode_set(values, "b"),
+        set_a=_decode_set(values, "a", sizes), set_b=_decode_set(values, "b", sizes),
         active="b" if values.get("tou_active_set") == 1 else "a",
         zone_switch_at=values.get("tou_zone_switch_at"),
         day_switch_at=values.get("tou_day_switch_at"),
     )
 
 
-def _decode_set(values: dict[str, Any], name: str) -> TariffSet:
+def _decode_set(values: dict[str, Any], name: str, sizes: TouSizes) -> TariffSet:
     zones = []
-    for i in range(1, MAX_ZONES + 1):
+    for i in range(1, sizes.zones + 1):
         stem = f"tou_zone_{name}_{i:02d}"
         month = int(values.get(f"{stem}_month", 0))
         if month:
             zones.append(ZoneEntry(month, int(values[f"{stem}_day"]),
                                    int(values[f"{stem}_day_table"])))
     tables: dict[int, list[DaySlot]] = {}
-    for t in range(1, MAX_DAY_TABLES + 1):
+    for t in range(1, sizes.day_tables + 1):
         slots = []
-        for i in range(1, MAX_SLOTS + 1):
+        for i in range(1, sizes.periods_per_day + 1):
             stem = f"tou_day_{name}_t{t}_{i:02d}"
             rate = int(values.get(f"{stem}_rate", 0))
             if rate:

@@ -66,11 +66,11 @@ EXPECTED = {
         rf"ingest \(storage path\) +month +{NUMBER} msg/s year +{NUMBER} msg/s",
     ],
     "bench_planner.py": [
-        rf"read everything +18 +{NUMBER} s +1044 +{NUMBER} s",
-        rf"write every parameter +11 +{NUMBER} s",
+        rf"read everything +18 +{NUMBER} s +1064 +{NUMBER} s",
+        rf"write every parameter +12 +{NUMBER} s",
     ],
     "bench_codec.py": [
-        rf"decode_block +237 values/pass +{NUMBER} values/s +x{NUMBER} of the floor",
+        rf"decode_block +251 values/pass +{NUMBER} values/s +x{NUMBER} of the floor",
     ],
 }
 

@@ -2,7 +2,9 @@
 
 Each command carries a fresh 32-character oprid; the reply with the same oprid completes it.
 A meter that does not answer within ``timeout_s`` raises DeviceTimeout; a meter that answers
-code "02" raises WriteRefused with its message.
+code "02" raises WriteRefused with its message. A RECALL reply (V1.9 §4.6) carries the oprid
+only in its first packet; the data packets that follow are matched by meter id, topic and the
+month in their ``"time": "yyyyMM"``.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from kpm37.errors import DeviceTimeout, ProfileError
 from kpm37.mqtt import commands as c
 from kpm37.mqtt.errors import PayloadError
 from kpm37.mqtt.link import MqttLink
-from kpm37.mqtt.payload import TagMapping, parse_message, split_known, to_number
+from kpm37.mqtt.payload import TagMapping, decode_object, parse_message, split_known, to_number
 from kpm37.mqtt.replies import Reply, parse_reply, raise_for_refusal, value_list
 from kpm37.mqtt.topics import REPLY_TOPICS, TELEIND
+from kpm37.profile import Profile
 
 log = logging.getLogger(__name__)
 
-RECALL_PACKETS = 4  # V1.9: the frozen month arrives in 4 reply packets
+RECALL_PACKETS = 4  # V1.9 §4.6: a header packet, then the frozen month in 3 data packets
 RECALL_TOPIC = "MQTT_RECALL_REP"
 
 
@@ -38,15 +41,19 @@ class _Waiting:
 class MqttCommander:
     """Commands to V1.9 meters over one broker connection. Use ``async with``.
 
-    ``mapping`` is the profile's ``mqtt`` section, used to name recalled billing data.
+    ``mapping`` is the profile's ``mqtt`` section, used to name recalled billing data. With
+    ``profile``, register writes and upload intervals the meter would refuse are refused
+    before they are sent (its ranges, choices and password rule).
     """
 
     def __init__(
         self, url: str, *, mapping: TagMapping | None = None, protocol: str = "auto",
-        timeout_s: float = 10.0, client_id: str | None = None,
+        timeout_s: float = 10.0, client_id: str | None = None, profile: Profile | None = None,
     ) -> None:
         self.timeout_s = timeout_s
-        self.mapping: TagMapping = mapping or {}
+        self.profile = profile
+        self.mapping: TagMapping = mapping or (profile.mqtt if profile is not None else {})
+        self._recalls: dict[tuple[str, str], str] = {}  # (meter code, yyyyMM) -> oprid
         self.link = MqttLink(url, self._on_reply, client_id=client_id, protocol=protocol)
         self._waiting: dict[str, _Waiting] = {}
         self._relays: dict[str, int] = {}  # meter code -> DO bits, from TELEIND and replies
@@ -112,7 +119,8 @@ class MqttCommander:
             self._on_teleind(payload)
             return
         try:
-            reply = parse_reply(payload, topic)
+            reply = self._recall_data(payload) if topic == RECALL_TOPIC else None
+            reply = reply or parse_reply(payload, topic)
         except PayloadError as exc:
             log.warning("ignoring unreadable reply on %s: %s", topic, exc)
             return
@@ -122,6 +130,20 @@ class MqttCommander:
         waiting.replies.append(reply)
         if len(waiting.replies) >= waiting.packets or not reply.ok or reply.is_last_packet:
             waiting.future.set_result(list(waiting.replies))
+
+    def _recall_data(self, payload: bytes) -> Reply | None:
+        """A recall data packet without oprid, as the reply of the recall it belongs to (by
+        meter id and month); None for a packet that carries its own oprid."""
+        data = {k.lower(): v for k, v in decode_object(payload).items()}
+        if "oprid" in data:
+            return None
+        oprid = self._recalls.get((str(data.get("id", "")), str(data.get("time", ""))))
+        if oprid is None:
+            raise PayloadError("time", f"recall data for no recall waiting: id "
+                               f"{data.get('id')!r}, month {data.get('time')!r}")
+        code = data.pop("code", None)
+        return Reply(RECALL_TOPIC, oprid, None if code is None else str(code),
+                     str(data.pop("msg", "")), data, bytes(payload))
 
     # --- commands -----------------------------------------------------------------
 
@@ -139,7 +161,13 @@ class MqttCommander:
 
     async def recall_month_tags(self, code: str, year: int, month: int) -> dict[str, float]:
         """The frozen billing data of one month as raw lower-case V1.9 tags."""
-        replies = await self.send(c.recall(code, year, month), packets=RECALL_PACKETS)
+        command = c.recall(code, year, month)
+        key = (code, command.payload["date"])
+        self._recalls[key] = command.oprid
+        try:
+            replies = await self.send(command, packets=RECALL_PACKETS)
+        finally:
+            self._recalls.pop(key, None)
         tags: dict[str, float] = {}
         for reply in replies:
             tags.update(_numeric_tags(reply.fields))
@@ -153,7 +181,7 @@ class MqttCommander:
         self, code: str, address: int, values: list[float], value_type: str = c.INT_TYPE
     ) -> None:
         """SYS_CFG: write values from ``address`` (type "1" 16-bit words, "2" float32)."""
-        await self.send(c.sys_cfg(code, address, values, value_type))
+        await self.send(c.sys_cfg(code, address, values, value_type, profile=self.profile))
 
     async def read_registers(
         self, code: str, address: int, count: int, value_type: str = c.INT_TYPE
@@ -167,7 +195,7 @@ class MqttCommander:
 
     async def set_upload_interval(self, code: str, level: str, value: int) -> None:
         """COMMOD_SET: ``level`` "second" (seconds) or "minute" (minutes)."""
-        await self.send(c.commod_set(code, level, value))
+        await self.send(c.commod_set(code, level, value, profile=self.profile))
 
     async def read_upload_interval(self, code: str, level: str) -> int:
         """COMMOD_READ: the current interval of ``level``."""

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from kpm37 import codec
 from kpm37.errors import ValueOutOfRange
 from kpm37.mqtt import topics as t
 from kpm37.mqtt.payload import format_time
+from kpm37.profile import Profile
 
 INT_TYPE = "1"  # SYS_CFG / SYS_READ: 16-bit register words
 FLOAT_TYPE = "2"  # SYS_CFG / SYS_READ: float32, two registers each
@@ -27,6 +30,9 @@ INTERVAL_CHOICES: dict[str, tuple[int, ...]] = {
     "second": (30, 60, 300, 600, 900, 1200, 1800, 3600),  # seconds
     "minute": (1, 5, 10, 15, 20, 30, 60, 1440),  # minutes
 }
+"""What V1.9 §3.11/§4.11 allows; a profile may allow less (the KPM37 manual has no 600 s)."""
+INTERVAL_PARAMETER = {"second": "second_upload_seconds", "minute": "minute_upload_minutes"}
+"""Upload-interval level -> the profile parameter that holds it, where the profile has one."""
 
 
 @dataclass(frozen=True)
@@ -96,13 +102,54 @@ def _format_value(value: float, value_type: str) -> str:
     return repr(float(value))
 
 
+def to_words(numbers: Sequence[float], value_type: str) -> list[int]:
+    """SYS_CFG values as the register words they write: type "1" one 16-bit word each (a
+    negative number in two's complement), type "2" a big-endian float32 in two words."""
+    if value_type == FLOAT_TYPE:
+        return list(struct.unpack(f">{2 * len(numbers)}H",
+                                  struct.pack(f">{len(numbers)}f", *numbers)))
+    words = []
+    for n in numbers:
+        if n != int(n) or not -0x8000 <= n <= 0xFFFF:
+            raise ValueOutOfRange("value", f"{n!r} is not a 16-bit integer")
+        words.append(int(n) & 0xFFFF)
+    return words
+
+
+def check_register_write(profile: Profile, address: int, values: Sequence[float],
+                         value_type: str) -> None:
+    """Refuse, before anything is sent, a SYS_CFG the meter would refuse by its profile: an
+    address that does not start a writable register, a value outside the register's range or
+    choices, or protected registers without the password first where the profile's password
+    rule (``Profile.password_rule``) wants it in the same write."""
+    words = to_words(values, value_type)
+    offset, names = 0, []
+    while offset < len(words):
+        reg = profile.register_at("holding", address + offset)
+        if reg is None or not reg.writable or offset + reg.words > len(words):
+            raise ValueOutOfRange("addr", f"{address + offset:04X} does not start a writable "
+                                  f"register of profile {profile.name!r} that fits the values")
+        value = codec.decode(reg, words[offset:offset + reg.words])
+        codec.validate(reg, value)
+        names.append(reg.name)
+        offset += reg.words
+    rule = profile.password_rule
+    guarded = [n for n in names if profile.is_protected(profile.register(n))]
+    if guarded and rule.first_in_write and names[0] != rule.register:
+        raise ValueOutOfRange(guarded[0], f"needs the password as the first value of the same "
+                              f"write ({rule.source})")
+
+
 def sys_cfg(
     code: str, address: int, values: Sequence[float], value_type: str = INT_TYPE,
-    *, oprid: str | None = None,
+    *, oprid: str | None = None, profile: Profile | None = None,
 ) -> Command:
-    """Write ``values`` into the register space from ``address`` (type "1" int, "2" float)."""
+    """Write ``values`` into the register space from ``address`` (type "1" int, "2" float).
+    With ``profile``, values the meter would refuse are refused here, before sending."""
     _check_span(address, len(values), value_type)
     text = ";".join(_format_value(v, value_type) for v in values)
+    if profile is not None:
+        check_register_write(profile, address, values, value_type)
     fields = {"addr": f"{address:04X}", "value": text, "type": value_type}
     return _command(t.SYS_CFG, code, fields, oprid)
 
@@ -122,12 +169,16 @@ def _level_cmd(level: str) -> str:
     return LEVEL_CMD[level]
 
 
-def commod_set(code: str, level: str, value: int, *, oprid: str | None = None) -> Command:
-    """Set the second-level (seconds) or minute-level (minutes) upload interval."""
+def commod_set(code: str, level: str, value: int, *, oprid: str | None = None,
+               profile: Profile | None = None) -> Command:
+    """Set the second-level (seconds) or minute-level (minutes) upload interval. With
+    ``profile``, a value V1.9 allows but the meter's own list does not is refused too."""
     cmd = _level_cmd(level)
     if value not in INTERVAL_CHOICES[level]:
         raise ValueOutOfRange("value", f"{level} interval must be one of "
                               f"{INTERVAL_CHOICES[level]}, got {value!r}")
+    if profile is not None and profile.has(INTERVAL_PARAMETER[level]):
+        codec.validate(profile.register(INTERVAL_PARAMETER[level]), value)
     return _command(t.COMMOD_SET, code, {"Cmd": cmd, "value": str(value), "types": "1"}, oprid)
 
 

@@ -15,15 +15,26 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kpm37.errors import ModbusExceptionResponse
+from kpm37.errors import ModbusExceptionResponse, ValueOutOfRange
 from kpm37.mqtt import topics as t
-from kpm37.mqtt.commands import FLOAT_TYPE, INT_TYPE, INTERVAL_CHOICES, LEVEL_CMD, MAX_VALUES
+from kpm37.mqtt.commands import (
+    FLOAT_TYPE,
+    INT_TYPE,
+    INTERVAL_CHOICES,
+    INTERVAL_PARAMETER,
+    LEVEL_CMD,
+    MAX_VALUES,
+    to_words,
+)
 from kpm37.mqtt.errors import PayloadError
 from kpm37.mqtt.payload import decode_object, format_time, parse_time, to_number
 
-Reply = dict[str, str]
-RECALL_PACKETS = 4
-INTERVAL_PARAMETER = {"second": "second_upload_seconds", "minute": "minute_upload_minutes"}
+Reply = dict[str, object]
+RECALL_LAYOUT = (("zygdd", "fygdd", "zwgdd", "fwgdd"), ("zyjdd", "fyjdd", "zyfdd", "fyfdd"),
+                 ("zypdd", "fypdd", "zyvdd", "fyvdd"))
+"""V1.9 §4.6: the tags of the recall reply's data packets 2, 3 and 4, in order."""
+RECALL_PACKETS = 1 + len(RECALL_LAYOUT)
+NO_MSG = (t.SYS_CFG, t.COMMOD_SET)  # V1.9 §4.8 and §4.11 show these replies without "msg"
 DEFAULT_INTERVAL = {"second": 30, "minute": 5}
 
 
@@ -93,15 +104,27 @@ class MeterSide:
         handler = self._handlers().get(base)
         if handler is None:
             return None, []
-        head = {"id": self.meter.code, "oprid": oprid}
+        head: Reply = {"id": self.meter.code, "oprid": oprid}
         try:
             with self.meter.lock:
                 bodies = handler(data)
-        except (Refused, PayloadError) as exc:
-            bodies = [{"code": "02", "msg": str(exc)}]
+        except (Refused, PayloadError, ValueOutOfRange) as exc:
+            bodies = [self._failure(base, data, str(exc))]
         except ModbusExceptionResponse as exc:
-            bodies = [{"code": "02", "msg": f"refused: {exc}"}]
-        return t.REPLY_TOPIC[base], [{**head, **body} for body in bodies]
+            bodies = [self._failure(base, data, f"refused: {exc}")]
+        # V1.9 §4.6: only the first recall packet carries the oprid; the rest only the id
+        heads = [head] + [{"id": self.meter.code}] * (len(bodies) - 1) if base == t.RECALL \
+            else [head] * len(bodies)
+        return t.REPLY_TOPIC[base], [{**h, **body} for h, body in zip(heads, bodies, strict=True)]
+
+    def _failure(self, base: str, data: dict[str, object], reason: str) -> Reply:
+        """V1.9's failure code "02", with the reason where V1.9's reply has a "msg"."""
+        if base in NO_MSG:
+            return {"code": "02"}
+        if base == t.RECALL:
+            return {"code": "02", "msg": reason, "frz_type": "2",
+                    "time": str(data.get("date", "")), "isend": "1"}
+        return {"code": "02", "msg": reason}
 
     def _handlers(self) -> dict[str, Callable[[dict[str, object]], list[Reply]]]:
         return {
@@ -135,14 +158,12 @@ class MeterSide:
         frozen = self.meter.frozen_month(int(date[:4]), int(date[4:]))
         if frozen is None:
             raise Refused(f"no frozen data for {date}")
-        items = sorted(tags_for(self.meter, "MQTT_RECALL_REP", frozen).items())
-        size = -(-len(items) // RECALL_PACKETS) or 1
-        chunks = [items[i * size : (i + 1) * size] for i in range(RECALL_PACKETS)]
-        return [
-            {"code": "01", "date": date, "frz_type": "2",
-             "isend": "1" if n == RECALL_PACKETS - 1 else "0",
-             **{tag: str(value) for tag, value in chunk}}
-            for n, chunk in enumerate(chunks)
+        tags = tags_for(self.meter, "MQTT_RECALL_REP", frozen)
+        first: Reply = {"code": "01", "msg": "", "frz_type": "2", "time": date, "isend": "0"}
+        return [first] + [
+            {"frz_type": "2", **{tag: tags.get(tag, 0.0) for tag in group}, "time": date,
+             "isend": "1" if n == len(RECALL_LAYOUT) - 1 else "0"}
+            for n, group in enumerate(RECALL_LAYOUT)
         ]
 
     def _settime(self, data: dict[str, object]) -> list[Reply]:
@@ -156,7 +177,7 @@ class MeterSide:
         if not 1 <= len(texts) <= MAX_VALUES:
             raise Refused(f"value: 1-{MAX_VALUES} values, got {len(texts)}")
         numbers = [to_number("value", p.strip()) for p in texts]
-        self.meter.write_registers(address, _to_words(numbers, value_type))
+        self.meter.write_registers(address, to_words(numbers, value_type))
         return [{"code": "01"}]
 
     def _sys_read(self, data: dict[str, object]) -> list[Reply]:
@@ -233,18 +254,6 @@ def _level(data: Mapping[str, object]) -> str:
         if code == cmd:
             return level
     raise Refused(f"Cmd: must be 0000 or 0001, got {cmd!r}")
-
-
-def _to_words(numbers: list[float], value_type: str) -> list[int]:
-    if value_type == FLOAT_TYPE:
-        return list(struct.unpack(f">{2 * len(numbers)}H",
-                                  struct.pack(f">{len(numbers)}f", *numbers)))
-    words = []
-    for n in numbers:
-        if n != int(n) or not -0x8000 <= n <= 0xFFFF:
-            raise Refused(f"value: {n!r} is not a 16-bit integer")
-        words.append(int(n) & 0xFFFF)
-    return words
 
 
 def _from_words(words: list[int], value_type: str) -> list[str]:

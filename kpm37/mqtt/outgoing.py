@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from kpm37.mqtt.payload import format_time
-from kpm37.mqtt.topics import ENY_NOW, RT_DATA
+from kpm37.mqtt.topics import DAY_DATA, ENY_NOW, RT_DATA
 
-SPLIT_PACKETS = {RT_DATA: 9, ENY_NOW: 11}
-"""How many packets a KPM37 over WiFi splits each message into (V1.9)."""
+SPLIT_PACKETS = {RT_DATA: 9, ENY_NOW: 11, DAY_DATA: 3}
+"""How many packets a KPM37 over WiFi splits each message into (V1.9 §4.1-§4.3)."""
 
 
 def telemetry_packets(

@@ -31,16 +31,21 @@ class Reassembler:
     ``quiet_timeout_s``: emit a partial message this long after its last packet (see poll()).
     ``max_pending``: at most this many incomplete messages are held; the oldest is emitted
     early when a new one would exceed it. ``max_fields``: tags kept per message.
+    ``max_packets``: a message is complete at this many packets, so a meter that never says
+    ``isend`` and never changes its time cannot grow one message (and its raw evidence) forever.
     """
 
     def __init__(
-        self, *, quiet_timeout_s: float = 5.0, max_pending: int = 10_000, max_fields: int = 512
+        self, *, quiet_timeout_s: float = 5.0, max_pending: int = 10_000, max_fields: int = 512,
+        max_packets: int = 64,
     ) -> None:
-        if quiet_timeout_s <= 0 or max_pending < 1 or max_fields < 1:
-            raise ValueError("quiet_timeout_s, max_pending and max_fields must be positive")
+        if quiet_timeout_s <= 0 or min(max_pending, max_fields, max_packets) < 1:
+            raise ValueError("quiet_timeout_s, max_pending, max_fields and max_packets must be "
+                             "positive")
         self.quiet_timeout_s = quiet_timeout_s
         self.max_pending = max_pending
         self.max_fields = max_fields
+        self.max_packets = max_packets
         self._pending: OrderedDict[Key, _Pending] = OrderedDict()
         self._latest: dict[tuple[str, str], Key] = {}
 
@@ -61,7 +66,7 @@ class Reassembler:
             entry.packets.extend(packet.raw)
             entry.last_seen = now
         self._latest[key[:2]] = key
-        if packet.is_last_packet:
+        if packet.is_last_packet or len(entry.packets) >= self.max_packets:
             done.append(self._pop(key))
         return done
 

@@ -50,8 +50,9 @@ def validate_code(code: object, field: str = "id") -> str:
     """Return ``code`` if it is a 13-character meter code, else raise PayloadError."""
     if not isinstance(code, str):
         raise PayloadError(field, f"meter code must be a string, got {type(code).__name__}")
-    if len(code) != CODE_LENGTH or not code.isalnum():
-        raise PayloadError(field, f"meter code must be {CODE_LENGTH} letters/digits, got {code!r}")
+    if len(code) != CODE_LENGTH or not (code.isascii() and code.isalnum()):
+        shown = repr(code) if len(code) <= 40 else f"{code[:40]!r}... ({len(code)} characters)"
+        raise PayloadError(field, f"meter code must be {CODE_LENGTH} letters/digits, got {shown}")
     return code
 
 

@@ -21,7 +21,6 @@ from kpm37.quantities import QUANTITIES
 from kpm37.simulator.alarms import ALARMS
 from kpm37.simulator.energy import DEFAULT_PROGRAM, MAX_STEP, MONTHS_KEPT
 from kpm37.simulator.meter_state import Faults, MeterState
-from kpm37.simulator.password import UNLOCK_SECONDS
 from kpm37.simulator.register_image import (
     DEVICE_FAILURE,
     ILLEGAL_ADDRESS,
@@ -36,7 +35,7 @@ from kpm37.simulator.terminals import Load
 
 __all__ = [
     "ALARMS", "DEFAULT_PROGRAM", "DEVICE_FAILURE", "ILLEGAL_ADDRESS", "ILLEGAL_VALUE", "MAX_STEP",
-    "MONTHS_KEPT", "READ_COILS", "READ_HOLDING", "UNLOCK_SECONDS", "WRITE_COIL",
+    "MONTHS_KEPT", "READ_COILS", "READ_HOLDING", "WRITE_COIL",
     "WRITE_REGISTERS", "Faults", "Load", "SimMeter",
 ]
 
@@ -89,8 +88,8 @@ class SimMeter(MeterState):
         """Every canonical quantity the meter knows, by name (see kpm37/quantities.py)."""
         with self.lock:
             self.tick()
-            return {r.name: float(self._values[r.name]) for r in self.profile.registers
-                    if r.name in QUANTITIES}
+            return {name: float(value) for name, value in self._values.items()
+                    if name in QUANTITIES and value is not None}
 
     def parameter(self, name: str) -> Any:
         """The current value of register ``name`` (KeyError if the profile has none)."""

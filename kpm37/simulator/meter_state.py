@@ -13,15 +13,17 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from kpm37.profile import Profile, Register
 from kpm37.simulator.alarms import active_alarms, alarm_flags
 from kpm37.simulator.clock import SimClock
+from kpm37.simulator.demand import DEFAULT_WINDOW_MINUTES, DemandBook
 from kpm37.simulator.energy import DEFAULT_PROGRAM, EnergyBook
 from kpm37.simulator.password import PasswordLock
 from kpm37.simulator.register_image import RegisterImage, initial_values
 from kpm37.simulator.relays import RelayBank
-from kpm37.simulator.terminals import Load, measurements, power, seeded_load, swung
+from kpm37.simulator.terminals import Load, harmonic_amps, measurements, seeded_load, swung
 from kpm37.tou import encode_program
 
 
@@ -54,6 +56,9 @@ class MeterState:
         self._energy = EnergyBook(profile, self._values)
         self._relays = RelayBank(profile, self._values)
         self._password = PasswordLock(profile)
+        self._zone = ZoneInfo(timezone)
+        self._demand = DemandBook(self._window_minutes, self._epoch_of)
+        self._energy.on_freeze = self._demand.restart_month
         self._identity(code, address)
         self._energy.seed(self._rng)
         self.load = seeded_load(self._values, self._rng)
@@ -85,8 +90,10 @@ class MeterState:
             local = self.clock.now_local(utc_now)
             if self.clock.generation != self._clock_generation:
                 self._clock_generation = self.clock.generation
+                self._demand.restart()
             elif local > self._last_local:
-                self._energy.advance(self._last_local, local, self._load_at, self._swinging())
+                self._energy.advance(self._last_local, local, self._sampled_load_at,
+                                     self._swinging())
             else:
                 return
             self._last_local = local
@@ -103,6 +110,18 @@ class MeterState:
             return self.load
         return swung(self.load, local, self.daily_swing)
 
+    def _sampled_load_at(self, local: datetime) -> Load:
+        """The load at ``local``, noted for demand: energy and demand see the same power."""
+        load = self._load_at(local)
+        self._demand.sample(local, load)
+        return load
+
+    def _window_minutes(self) -> int:
+        return int(self._values.get("demand_window_minutes") or DEFAULT_WINDOW_MINUTES)
+
+    def _epoch_of(self, local: datetime) -> float:
+        return local.replace(tzinfo=self._zone).timestamp()
+
     def _present_load(self) -> Load:
         return self._load_at(self._last_local)
 
@@ -111,10 +130,9 @@ class MeterState:
     def _refresh(self) -> None:
         load = self._present_load()
         self._values |= measurements(load, random.Random(self.code))  # per-meter constants
-        active, _ = power(load)
-        self._values["active_demand"] = active
-        self._values["max_active_demand"] = max(self._values.get("max_active_demand") or 0.0,
-                                                active)
+        self._values |= harmonic_amps(self._values)
+        self._demand.sample(self._last_local, load)
+        self._values |= self._demand.values(self._last_local)
         alarms = self._alarms()
         self._values["alarm_flags"] = alarm_flags(alarms)
         self._relays.follow_alarms(bool(alarms))
@@ -143,7 +161,7 @@ class MeterState:
         elif name == "clear_energy":
             self._energy.reset()
         elif name == "clear_max_min":
-            self._values["max_active_demand"] = 0.0
+            self._demand.restart_month(self._last_local)
         elif name == "new_password" and self.profile.password_register:
             self._values[self.profile.password_register] = value
         elif reg.access == "rw":

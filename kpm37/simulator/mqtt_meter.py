@@ -134,7 +134,7 @@ class MqttMeterSession:
             self._send(t.TELEIND, teleind_packet(self.meter.code, self._local(), 0, bits))
 
 
-def _encode(reply: dict[str, str]) -> bytes:
+def _encode(reply: dict[str, object]) -> bytes:
     return json.dumps(reply, separators=(",", ":")).encode()
 
 

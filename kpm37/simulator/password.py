@@ -1,8 +1,9 @@
 """The password rule of a simulated meter: which register writes need the password, and how.
 
-A frame that writes protected registers must carry the right password. With
-``password_first`` the password must be the frame's first register; otherwise a correct
-password also unlocks later frames for UNLOCK_SECONDS. A refusal is Modbus exception 4.
+The rule is the profile's (``Profile.password_rule``, with its source): with
+``first_in_write`` a frame that writes protected registers must carry the right password as
+its first register; with ``unlock`` a correct password also unlocks later frames for the
+rule's ``unlock_seconds``. A refusal is Modbus exception 4.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from typing import Any
 from kpm37.profile import Profile, Register
 from kpm37.simulator.clock import SimClock
 from kpm37.simulator.register_image import DEVICE_FAILURE, WRITE_REGISTERS, refuse
-
-UNLOCK_SECONDS = 60  # assumed: like the front panel, a correct password unlocks for 60 s
 
 
 class PasswordLock:
@@ -41,7 +40,8 @@ class PasswordLock:
         if protected and not (in_frame or session):
             raise refuse(WRITE_REGISTERS, DEVICE_FAILURE)
         if in_frame:
-            self._unlocked_until = now + timedelta(seconds=UNLOCK_SECONDS)
+            seconds = self._profile.password_rule.unlock_seconds
+            self._unlocked_until = now + timedelta(seconds=seconds)
 
     def _check_frame(self, decoded: list[tuple[Register, Any]], password: str,
                      stored: Any) -> None:

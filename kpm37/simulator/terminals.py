@@ -6,6 +6,7 @@ the meter model can ask for the present readings or the power at any moment of t
 
 from __future__ import annotations
 
+import cmath
 import math
 import random
 from collections.abc import Mapping
@@ -61,12 +62,28 @@ def measurements(load: Load, rng: random.Random) -> dict[str, float]:
     for kind in ("active_power", "reactive_power", "apparent_power"):
         out[f"{kind}_total"] = sum(out[f"{kind}_{p}"] for p in "abc")
     out["power_factor_total"] = load.power_factor
-    out["apparent_demand"] = out["apparent_power_total"]
-    out["reactive_demand"] = out["reactive_power_total"]
-    out["max_apparent_demand"] = out["apparent_power_total"]
     out["voltage_unbalance"] = unbalance(load.voltage)
     out["current_unbalance"] = unbalance(load.current)
-    return out | _meter_constants(rng)
+    return out | _angles_and_sequences(load) | _meter_constants(rng)
+
+
+def _angles_and_sequences(load: Load) -> dict[str, float]:
+    """Phase angles in degrees (Ua at 0, Ub at 240, Uc at 120, as real KPM33B captures show)
+    and the symmetrical components of voltage and current."""
+    lag = math.degrees(math.acos(max(-1.0, min(1.0, load.power_factor))))
+    out: dict[str, float] = {}
+    phasors: dict[str, list[complex]] = {"voltage": [], "current": []}
+    for p, v, i, at in zip("abc", load.voltage, load.current, (0.0, 240.0, 120.0), strict=True):
+        out[f"angle_voltage_{p}"] = at
+        out[f"angle_current_{p}"] = (at - lag) % 360
+        phasors["voltage"].append(cmath.rect(v, math.radians(at)))
+        phasors["current"].append(cmath.rect(i, math.radians(at - lag)))
+    a = cmath.rect(1, math.radians(120))
+    for ui, (x, y, z) in phasors.items():
+        out[f"{ui}_zero_sequence"] = abs(x + y + z) / 3
+        out[f"{ui}_positive_sequence"] = abs(x + a * y + a * a * z) / 3
+        out[f"{ui}_negative_sequence"] = abs(x + a * a * y + a * z) / 3
+    return out
 
 
 def _phase_values(load: Load) -> dict[str, float]:
@@ -94,3 +111,9 @@ def _meter_constants(rng: random.Random) -> dict[str, float]:
             out[f"thd_{ui}_{p}"] = rng.uniform(1, 4) * (2 if ui == "current" else 1)
             out |= {f"h{h}_{ui}_{p}": rng.uniform(0.1, 2) / h * 3 for h in (3, 5, 7)}
     return out
+
+
+def harmonic_amps(values: Mapping[str, Any]) -> dict[str, float]:
+    """Current harmonic content in A: the content rate (% of the fundamental) x the current."""
+    return {f"h{h}_current_{p}_amps": float(values[f"h{h}_current_{p}"])
+            * float(values[f"current_{p}"]) / 100 for p in "abc" for h in (3, 5, 7)}

@@ -49,10 +49,13 @@ class AlarmKind(models.TextChoices):
     OFFLINE = "offline", "Offline"
     CLOCK_OFF = "clock-off", "Meter clock off"
     COUNTER_BACKWARDS = "counter-backwards", "Energy counter went backwards"
+    COUNTER_JUMP = "counter-jump", "Implausible energy counter jump"
+    DUPLICATE_CONFLICT = "duplicate-conflict", "Conflicting duplicate reading"
 
     @property
     def source(self) -> str:
-        platform = {"offline", "clock-off", "counter-backwards"}
+        platform = {"offline", "clock-off", "counter-backwards", "counter-jump",
+                    "duplicate-conflict"}
         return AlarmSource.PLATFORM if self.value in platform else AlarmSource.METER
 
     @property
@@ -70,6 +73,8 @@ DEFAULT_SEVERITY = {
     "overload": Severity.MAJOR,
     "temperature": Severity.MAJOR,
     "counter-backwards": Severity.MAJOR,
+    "counter-jump": Severity.MAJOR,
+    "duplicate-conflict": Severity.MAJOR,
     "voltage-imbalance": Severity.MINOR,
     "current-imbalance": Severity.MINOR,
     "clock-off": Severity.MINOR,

@@ -19,6 +19,19 @@ _DEFAULTS = {
     "TELEMETRY_OFFLINE_INTERVALS": env_int("TELEMETRY_OFFLINE_INTERVALS", 3),
     # Rows per INSERT when writing a batch of readings.
     "TELEMETRY_BULK_SIZE": env_int("TELEMETRY_BULK_SIZE", 500),
+    # An MQTT message larger than this (bytes) is a dead letter, not parsed. Keep it at or
+    # below the broker's max_packet_size (deploy/mosquitto/kpm-fleet.conf).
+    "TELEMETRY_MAX_MESSAGE_BYTES": env_int("TELEMETRY_MAX_MESSAGE_BYTES", 65536),
+    # A dead letter keeps at most this many bytes of its payload (the reason says how many).
+    "TELEMETRY_DEAD_LETTER_MAX_BYTES": env_int("TELEMETRY_DEAD_LETTER_MAX_BYTES", 16384),
+    # A reading whose meter time is more than this ahead of receive time is refused (a dead
+    # letter "meter time out of range" plus the clock alarm): it would win "latest" until then.
+    "TELEMETRY_FUTURE_TOLERANCE_S": env_int("TELEMETRY_FUTURE_TOLERANCE_S", 900),
+    # Unknown tags kept per reading (in Reading.extra); never in the latest state.
+    "TELEMETRY_MAX_EXTRA_TAGS": env_int("TELEMETRY_MAX_EXTRA_TAGS", 64),
+    # An energy counter rising faster than this many times the most the meter could deliver
+    # continuously is an implausible jump (see meters/telemetry/trust.py).
+    "TELEMETRY_COUNTER_JUMP_MARGIN": env_int("TELEMETRY_COUNTER_JUMP_MARGIN", 2),
 }
 
 

@@ -81,12 +81,15 @@ def clock_condition(candidate: Candidate, received_at: datetime,
 
 
 def merge_latest(latest: dict[str, dict[str, Any]], candidate: Candidate) -> bool:
-    """Fold a live candidate's values into the latest state; True if anything changed."""
+    """Fold a live candidate's known quantities into the latest state; True if anything changed.
+
+    Only quantities the profile knows (``values``): unknown tags stay on their reading, so a
+    message with thousands of made-up tags cannot grow the state every live page polls."""
     if not candidate.is_live:
         return False
     stamp = candidate.time.isoformat()
     changed = False
-    for name, value in {**candidate.values, **candidate.extra}.items():
+    for name, value in candidate.values.items():
         held = latest.get(name)
         if held is None or datetime.fromisoformat(held["time"]) <= candidate.time:
             latest[name] = {"value": value, "time": stamp}

@@ -1,14 +1,20 @@
 """The bus side of a poll cycle: transport settings and reading meters through a BusScheduler.
 
 Every meter's requests queue on one scheduler in one event loop, so only one frame is in
-flight on the gateway's bus and the frame gap is honoured.
+flight on the gateway's bus and the frame gap is honoured. While it holds the gateway's claim,
+the owner keeps that scheduler in a :class:`BusSession` (an event loop in a thread of its own,
+so the owner's thread stays free for the database); other work on the same bus (meter jobs)
+joins the session through a registered :class:`BusServer` instead of opening a second master.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import threading
 import time
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeVar
 
 from kpm37.device import MeterDevice
 from kpm37.modbus.transports import open_transport
@@ -80,12 +86,82 @@ async def meter_read(bus: RegisterBus, meter: Meter,
                        elapsed_s=time.monotonic() - started)
 
 
+async def meters_read_on(bus: RegisterBus, meters: list[Meter]) -> list[MeterResult]:
+    """All meters' requests queue on ``bus``: one frame in flight, the gap honoured."""
+    started = time.monotonic()
+    return list(await asyncio.gather(*(meter_read(bus, m, started) for m in meters)))
+
+
 async def meters_read(gateway: Gateway, meters: list[Meter]) -> list[MeterResult]:
-    """All meters' requests queue on one scheduler: one frame in flight, the gap honoured."""
+    """Read ``meters`` through a scheduler of their own (for callers without a session)."""
     transport = open_transport(gateway.kind, **transport_settings(gateway))
     bus = BusScheduler(transport, frame_gap=gateway.frame_gap_ms / 1000, name=gateway.name)
-    started = time.monotonic()
     try:
-        return list(await asyncio.gather(*(meter_read(bus, m, started) for m in meters)))
+        return await meters_read_on(bus, meters)
     finally:
         await bus.close()
+
+
+T = TypeVar("T")
+
+
+class BusSession:
+    """A gateway's one BusScheduler, run in an event loop thread while its owner holds the bus.
+
+    ``start`` hands a coroutine to the loop and returns a concurrent Future, so the owner's own
+    thread (where Django's database connection lives) can watch, claim and store meanwhile.
+    """
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True,
+                                        name=f"bus {gateway.name}")
+        self._thread.start()
+        transport = open_transport(gateway.kind, **transport_settings(gateway))
+        self.bus = BusScheduler(transport, frame_gap=gateway.frame_gap_ms / 1000,
+                                name=gateway.name)
+
+    def start(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Run ``coro`` on the bus's loop."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def close(self) -> None:
+        """Fail what is still queued, close the transport, stop the loop thread."""
+        try:
+            self.start(self.bus.close()).result(timeout=30)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout=30)
+            self.loop.close()
+
+    def __enter__(self) -> BusSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class BusServer(Protocol):
+    """Work that runs on a gateway's bus under the poll owner's claim (meter jobs do)."""
+
+    def has_work(self, gateway: Gateway) -> bool:
+        """Whether anything waits for this gateway's bus (checked before and after a cycle)."""
+
+    def serve(self, *, session: BusSession, claim: Any, busy: Callable[[], bool]) -> None:
+        """Run the waiting work on ``session`` until none is left and ``busy()`` is False
+        (the poll reads are done); keep ``claim`` alive meanwhile."""
+
+
+_SERVERS: list[BusServer] = []
+
+
+def register_bus_server(server: BusServer) -> None:
+    """Add ``server`` to every bus session (an app's ready(); idempotent)."""
+    if server not in _SERVERS:
+        _SERVERS.append(server)
+
+
+def bus_servers() -> list[BusServer]:
+    """The registered servers, in registration order."""
+    return list(_SERVERS)

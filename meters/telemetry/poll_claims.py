@@ -65,6 +65,20 @@ class Claim:
             return False
         return self.lease is None or self.lease.renew()
 
+    def extend(self, seconds: float) -> bool:
+        """Hold the claim (and the lease) ``seconds`` more from now; False if it was lost.
+
+        The bus owner calls this while it keeps working (jobs arrive during a cycle), so a
+        living owner keeps its bus and a dead one's claim lapses ``seconds`` after its last
+        sign of life."""
+        until = timezone.now() + timedelta(seconds=seconds)
+        held = GatewayClaim.objects.filter(gateway=self.gateway, claimed_by=self.token).update(
+            busy_until=until)
+        if held and self.lease is not None:
+            self.lease.ttl_ms = max(self.lease.ttl_ms, int(seconds * 1000))
+            return self.lease.renew()
+        return bool(held)
+
     def release(self) -> None:
         """Give the gateway back at once (only if the claim is still this one's)."""
         GatewayClaim.objects.filter(gateway=self.gateway, claimed_by=self.token).update(

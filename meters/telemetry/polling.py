@@ -16,7 +16,6 @@ the shared types in ``poll_results``, and the names callers use are re-exported 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 from datetime import datetime
@@ -31,7 +30,13 @@ from kpm37.profile import load_profile
 from meters.choices import TransportKind
 from meters.models import Gateway, Meter
 from meters.telemetry.models import GatewayClaim, PollRun
-from meters.telemetry.poll_bus import meter_read, meters_read, transport_settings
+from meters.telemetry.poll_bus import (
+    BusSession,
+    bus_servers,
+    meter_read,
+    meters_read_on,
+    transport_settings,
+)
 from meters.telemetry.poll_claims import Claim, meters_claim, meters_unhold
 from meters.telemetry.poll_results import (
     CLAIM_MARGIN_S,
@@ -116,7 +121,41 @@ def gateway_poll(*, gateway_id: int, meter_ids: list[int] | None = None,
         _run_cycle(report, claim, meter_ids, now, worker or _worker_name())
     finally:
         claim.release()
+    for _ in range(AGAIN_ROUNDS):
+        # Work queued while this cycle was finishing found the claim taken and left it to us:
+        # after releasing, look again, so that nothing waits for the next sweep.
+        if not _work_waits(gateway) or not _jobs_only_cycle(gateway, worker):
+            break
     return report
+
+
+AGAIN_ROUNDS = 3
+
+
+def _jobs_only_cycle(gateway: Gateway, worker: str) -> bool:
+    """One more cycle without polls; False if another owner holds the bus meanwhile."""
+    claim = Claim(gateway, CLAIM_MARGIN_S)
+    if claim.take():
+        return False
+    report = PollReport(gateway_id=gateway.pk, gateway=gateway.name)
+    try:
+        _run_cycle(report, claim, [], timezone.now(), worker or _worker_name())
+    finally:
+        claim.release()
+    return True
+
+
+def _work_waits(gateway: Gateway) -> bool:
+    return any(server.has_work(gateway) for server in bus_servers())
+
+
+def _bus_cycle(claim: Claim, meters: list[Meter]) -> list[MeterResult]:
+    """Poll ``meters`` and serve the bus's other work (jobs) on one scheduler, one owner."""
+    with BusSession(claim.gateway) as session:
+        polls = session.start(meters_read_on(session.bus, meters))
+        for server in bus_servers():
+            server.serve(session=session, claim=claim, busy=lambda: not polls.done())
+        return polls.result()
 
 
 def _run_cycle(report: PollReport, claim: Claim, meter_ids: list[int] | None, now: datetime,
@@ -126,9 +165,9 @@ def _run_cycle(report: PollReport, claim: Claim, meter_ids: list[int] | None, no
     run = PollRun.objects.create(gateway=gateway, worker=worker[:200], fence=claim.fence,
                                  started_at=timezone.now())
     report.run_id, report.fence = run.pk, claim.fence
-    if meters:
+    if meters or _work_waits(gateway):
         try:
-            report.results = asyncio.run(meters_read(gateway, meters))
+            report.results = _bus_cycle(claim, meters)
             report_store(report, claim, meters, now)
         except BaseException:
             meters_unhold(meters, now + claim.ttl, now)  # a retry of the task must find them due

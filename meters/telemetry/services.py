@@ -22,10 +22,11 @@ from meters.alarms.services import alarms_apply
 from meters.choices import MeterStatus, TransportKind
 from meters.models import Meter
 from meters.telemetry import conf
+from meters.telemetry.dead_letters import Rejected
 from meters.telemetry.models import DeadLetter, Reading, UnregisteredMeter
 from meters.telemetry.mqtt_services import mqtt_batch_ingest
 from meters.telemetry.partitions import partitions_drop_before, partitions_ensure
-from meters.telemetry.store import BatchResult, Rejected, readings_store
+from meters.telemetry.store import BatchResult, readings_store
 
 __all__ = [
     "BatchResult",

@@ -1,9 +1,11 @@
 """The one path into history for MQTT messages and Modbus polls alike: ``readings_store``.
 
-It refuses all-zero messages and backwards energy counters (recording why), drops duplicates of
-(meter, source, time), inserts the rest in bulk, folds them into each meter's latest state,
-marks meters online and raises or clears alarms, all in one transaction, so a caller that
-acknowledges after it returns never acknowledges what was not committed.
+It refuses all-zero messages, values out of range, meter times in the future, backwards energy
+counters and implausible counter jumps (recording why: see ``trust``), drops identical
+duplicates of (meter, source, time) and keeps conflicting ones as evidence, inserts the rest in
+bulk, folds their known quantities into each meter's latest state, marks meters online and
+raises or clears alarms, all in one transaction, so a caller that acknowledges after it returns
+never acknowledges what was not committed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kpm37.mqtt.topics import TELEIND
@@ -26,7 +29,8 @@ from meters.choices import MeterStatus
 from meters.models import Meter
 from meters.telemetry import conf
 from meters.telemetry.choices import DeadLetterKind
-from meters.telemetry.models import DeadLetter, LatestState, Reading
+from meters.telemetry.dead_letters import Rejected, dead_letters_save
+from meters.telemetry.models import LatestState, Reading
 from meters.telemetry.pipeline import (
     Candidate,
     backwards_counters,
@@ -34,17 +38,9 @@ from meters.telemetry.pipeline import (
     is_all_zero,
     merge_latest,
 )
+from meters.telemetry.store_checks import Refusal, check_candidate, check_duplicate
 
-
-@dataclass(frozen=True)
-class Rejected:
-    """A packet that could not be parsed at all: kept as a dead letter with its reason."""
-
-    topic: str
-    payload: bytes
-    reason: str
-    kind: str = DeadLetterKind.MALFORMED
-    meter_code: str = ""
+__all__ = ["BatchResult", "Rejected", "readings_store"]
 
 
 @dataclass
@@ -75,7 +71,7 @@ class _Batch:
         self.rows: list[Reading] = []
         self.outcomes: list[tuple[int, Outcome]] = []
         self.dead: list[Rejected] = []
-        self.existing = _existing_keys(self.candidates)
+        self.existing = _existing(self.candidates)
 
     def state(self, meter_id: int) -> dict[str, dict[str, Any]]:
         if meter_id not in self.latest:
@@ -84,15 +80,25 @@ class _Batch:
         return self.latest[meter_id].values
 
 
-def _existing_keys(candidates: list[Candidate]) -> set[tuple[int, str, datetime]]:
-    if not candidates:
-        return set()
-    rows = Reading.objects.filter(
-        meter_id__in={c.meter.pk for c in candidates},
-        source__in={c.source for c in candidates},
-        time__gte=min(c.time for c in candidates), time__lte=max(c.time for c in candidates),
-    ).values_list("meter_id", "source", "time")
-    return set(rows)
+Stored = dict[tuple[int, str, datetime], dict[str, Any]]
+
+
+def _existing(candidates: list[Candidate]) -> Stored:
+    """The stored values of readings with the candidates' keys, for duplicates and conflicts.
+
+    Asks for the exact times per meter (not one time range across the batch: a meter dated
+    year 1 or a backlog flush would widen that range to a meter's whole history)."""
+    times: dict[int, set[datetime]] = {}
+    for c in candidates:
+        times.setdefault(c.meter.pk, set()).add(c.time)
+    if not times:
+        return {}
+    where = Q()
+    for meter_id, at in times.items():
+        where |= Q(meter_id=meter_id, time__in=sorted(at))
+    rows = Reading.objects.filter(where, source__in={c.source for c in candidates})
+    return {(m, s, t): {**extra, **values} for m, s, t, values, extra in
+            rows.values_list("meter_id", "source", "time", "values", "extra")}
 
 
 def _refuse(batch: _Batch, c: Candidate, kind: str, reason: str) -> None:
@@ -100,11 +106,28 @@ def _refuse(batch: _Batch, c: Candidate, kind: str, reason: str) -> None:
                                meter_code=c.meter.code))
 
 
+def _refused(batch: _Batch, c: Candidate, refusal: Refusal | None) -> bool:
+    """Record a refusal (dead letter, and its alarm if any); True if there was one."""
+    if refusal is None:
+        return False
+    _refuse(batch, c, refusal.kind, refusal.reason)
+    if refusal.outcome:
+        batch.outcomes.append((c.meter.pk, refusal.outcome))
+    return True
+
+
+def _conflicting(batch: _Batch, c: Candidate, stored: dict[str, Any]) -> bool:
+    """A repeat of a stored key with different values: kept as evidence and alarmed."""
+    return _refused(batch, c, check_duplicate(c, stored))
+
+
 def _check(batch: _Batch, c: Candidate) -> bool:
     """Whether ``c`` may become a reading; refused ones are recorded with the reason."""
     if is_all_zero(c):
         _refuse(batch, c, DeadLetterKind.ALL_ZERO,
                 "every value is zero: taken as a meter glitch, not as a reading")
+        return False
+    if _refused(batch, c, check_candidate(c, batch.state(c.meter.pk), batch.received_at)):
         return False
     backwards = backwards_counters(c, batch.state(c.meter.pk))
     if backwards:
@@ -151,17 +174,19 @@ def readings_store(*, candidates: list[Candidate], dead: Iterable[Rejected] = ()
     batch.dead.extend(dead)
     result = BatchResult()
     for c in batch.candidates:
-        if c.key in batch.existing:
+        stored = batch.existing.get(c.key)
+        if stored is None:
+            if _check(batch, c):
+                batch.existing[c.key] = {**c.extra, **c.values}
+                _accept(batch, c)
+        elif is_all_zero(c) or not _conflicting(batch, c, stored):
             result.duplicates += 1
-        elif _check(batch, c):
-            batch.existing.add(c.key)
-            _accept(batch, c)
     Reading.objects.bulk_create(batch.rows, batch_size=conf.get("TELEMETRY_BULK_SIZE"),
                                 ignore_conflicts=True)
     _save_latest(batch)
     _mark_seen({c.meter.pk for c in batch.candidates}, batch.received_at)
     alarms_apply(outcomes=[(m, o) for m, o in batch.outcomes if o], at=batch.received_at)
-    _save_dead(batch.dead, batch.received_at)
+    dead_letters_save(dead=batch.dead, at=batch.received_at)
     result.stored = len(batch.rows)
     result.dead.update(d.kind for d in batch.dead)
     return result
@@ -173,12 +198,6 @@ def _save_latest(batch: _Batch) -> None:
         row.updated_at = batch.received_at
     LatestState.objects.bulk_create(rows, update_conflicts=True, unique_fields=["meter"],
                                     update_fields=["values", "updated_at"])
-
-
-def _save_dead(dead: list[Rejected], at: datetime) -> None:
-    DeadLetter.objects.bulk_create([
-        DeadLetter(kind=d.kind, topic=d.topic[:200], payload=d.payload, reason=d.reason,
-                   meter_code=d.meter_code[:13], received_at=at) for d in dead])
 
 
 def _mark_seen(meter_ids: set[int], at: datetime) -> None:

@@ -1,11 +1,15 @@
 """Debian's mbpoll (libmodbus) against ``python -m kpm37.simulator`` running as a subprocess.
 
+mbpoll knows nothing of our code, so what it reads is what a real master would read: power in
+watts where the KPM33B map says W.
+
 Modbus TCP is read directly. mbpoll speaks RTU only to a serial device, so for RTU socat makes
 a pseudo-terminal bridged to an RTU-over-TCP simulated gateway, and mbpoll reads through it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import selectors
@@ -20,6 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from kpm37.device import MeterDevice
+from kpm37.modbus import ModbusTcpTransport
+from kpm37.profile import load_profile
 from tests.services import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,3 +98,32 @@ def test_mbpoll_reads_phase_voltage_over_rtu() -> None:
         finally:
             bridge.terminate()
             bridge.wait(timeout=5)
+
+
+def _platform_reads(port: int, names: list[str]) -> dict[str, object]:
+    """What the platform's device layer reads from the same simulated meter."""
+    async def read() -> dict[str, object]:
+        transport = ModbusTcpTransport("127.0.0.1", port, timeout=2.0)
+        try:
+            return await MeterDevice(transport, load_profile("kpm33b"), 1).read(names)
+        finally:
+            await transport.close()
+
+    return asyncio.run(read())
+
+
+def test_mbpoll_reads_watts_where_the_map_says_watts_and_the_platform_shows_kw() -> None:
+    """KPM33B manual V3.4 §6.3: 0042H-0048H active power in W (float32). Debian's mbpoll,
+    knowing nothing of our code, reads watts; the platform reads the same meter in kW."""
+    with simulator("--profile", "kpm33b") as (port,):
+        tcp = ["-m", "tcp", "-a", "1", "-t", "4:float", "-B", "-1", "-p", str(port),
+               "127.0.0.1"]
+        ua, ub, uc, ia, ib, ic, *_line, pa, pb, pc, total = _mbpoll("-r", "49", "-c", "13",
+                                                                   *tcp)
+        pfa, pfb, pfc = _mbpoll("-r", "91", "-c", "3", *tcp)
+        platform = _platform_reads(port, ["active_power_total", "active_power_a"])
+    assert total == pytest.approx(ua * ia * pfa + ub * ib * pfb + uc * ic * pfc, rel=1e-3)
+    assert total == pytest.approx(pa + pb + pc, rel=1e-4)
+    assert 100.0 < total < 1e6  # watts of a 5 A meter, not kilowatts
+    assert platform["active_power_total"] == pytest.approx(total / 1000, rel=1e-2)
+    assert platform["active_power_a"] == pytest.approx(pa / 1000, rel=1e-2)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from kpm37.mqtt.protocol import Reassembler, parse_message
+from kpm37.profile import load_profile
+from tests.conformance.facts import facts
 
 CAPTURES = Path(__file__).parent.parent / "fixtures" / "captures"
 MAPPING = {"MQTT_ENY_NOW": {"zygsz": "import_active_energy"},
@@ -49,3 +52,19 @@ def test_log_quirks_zero_messages_repeats_and_old_clocks() -> None:
     r = Reassembler()
     emitted = [out for m in msgs for out in r.feed(m, now=0)]
     assert len(emitted) == 10 and len(r) == 0  # isend "1": one packet, one message
+
+
+@pytest.mark.parametrize("profile", ["kpm33b", "kpm37"])
+@pytest.mark.parametrize("path", sorted(CAPTURES.glob("kpm33b_*")), ids=lambda p: p.name)
+def test_every_tag_of_every_capture_is_accounted_for(profile: str, path: Path) -> None:
+    """Each tag the real meters sent maps to a quantity through the profile, and has its row
+    (source, unit, what we assumed) in the conformance table; nothing is left unknown."""
+    prof = load_profile(profile)
+    topic = topic_of(path.name)
+    rows = {f.name for f in facts("tag") if f.where == topic}
+    for raw in lines(path.name):
+        msg = parse_message(raw, topic, prof.mqtt)
+        assert msg.unknown == {}, msg.unknown
+        sent = {k.lower() for k in json.loads(raw)} - {"id", "time", "isend"}
+        assert sent <= rows, sent - rows
+        assert set(msg.quantities) == {prof.mqtt[topic][tag] for tag in sent}

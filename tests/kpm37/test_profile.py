@@ -36,7 +36,7 @@ def test_kpm37_layout_follows_the_kpm33b_where_shared() -> None:
     voltage = kpm37.register("voltage_a")
     assert (voltage.address, voltage.type, voltage.words) == (0x0030, "float32", 2)
     assert kpm37.register("do2").table == "coil" and kpm37.register("do2").address == 2
-    assert kpm37.register("hist_import_active_energy_m00").address == 0x009C
+    assert kpm37.register("consumed_total_active_energy_m00").address == 0x009C
     assert kpm37.register("tou_day_b_t8_14_rate").group == "tou"
 
 
@@ -57,7 +57,7 @@ def test_kpm37_parameters_carry_the_manuals_ranges_and_defaults() -> None:
 
 def test_read_blocks_unpack_as_tuples() -> None:
     table, start, end = load_profile("kpm37").read_blocks[0]
-    assert (table, start, end) == ("holding", 0x0000, 0x0026)
+    assert (table, start, end) == ("holding", 0x0000, 0x0027)
     assert ("coil", 1, 3) in load_profile("kpm37").read_blocks
 
 

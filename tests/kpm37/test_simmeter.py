@@ -102,10 +102,15 @@ def test_billing_day_freeze_keeps_twelve_months() -> None:
         sum(newest[rate_counter("import", r)] for r in Rate))
     words = meter.read_registers(0x009C, 26)
     history = decode_block(meter.profile, "holding", 0x009C, words)
-    assert history["hist_import_active_energy_m01"] == pytest.approx(
-        newest["import_active_energy"], rel=1e-6)
-    assert history["hist_import_active_energy_m12"] == pytest.approx(
-        meter.frozen_month(*months[11])["import_active_energy"], rel=1e-6)  # type: ignore[index]
+    # KPM33B manual V3.4 §4.1: the history holds each month's consumption, not readings
+    assert history["consumed_total_active_energy_m01"] == pytest.approx(
+        newest["total_active_energy"] - older["total_active_energy"], rel=1e-5)
+    assert history["consumed_total_active_energy_m00"] == pytest.approx(
+        meter.quantities()["total_active_energy"] - newest["total_active_energy"], rel=1e-5)
+    oldest, before = meter.frozen_month(*months[11]), meter.frozen_month(*months[10])
+    assert oldest and before and history["consumed_total_active_energy_m12"] > 0
+    assert history["consumed_total_active_energy_m11"] == pytest.approx(
+        before["total_active_energy"] - oldest["total_active_energy"], rel=1e-5)
 
 
 def test_freeze_happens_exactly_at_the_billing_moment() -> None:
@@ -188,12 +193,13 @@ def test_range_refusal_and_all_or_nothing() -> None:
 
 def test_reads_outside_blocks_are_illegal_addresses() -> None:
     meter, _ = make_meter()
-    refused(2, lambda: meter.read_registers(0x0026, 2))
+    refused(2, lambda: meter.read_registers(0x0027, 2))
+    assert meter.read_registers(0x0026, 1) == [0]  # load power threshold (KPM33B §6.2)
     refused(2, lambda: meter.read_registers(0x0060, 10))  # crosses a block boundary
     refused(3, lambda: meter.read_registers(0x0030, 126))
     refused(2, lambda: meter.read_coils(0, 1))
     refused(2, lambda: meter.read_registers(0x0064, 1))  # between blocks
-    assert meter.read_registers(0x0080, 2) == [0, 0]  # unused address inside a block reads 0
+    assert meter.read_registers(0x0003, 2) == [0, 0]  # unused address inside a block reads 0
 
 
 def test_planned_writes_read_back_through_the_planner() -> None:

@@ -17,6 +17,7 @@ from kpm37.tou import (
     decode_program,
     encode_program,
     encode_switchover,
+    table_sizes,
 )
 
 NIGHT_VALLEY = {1: [DaySlot(8, 0, 2), DaySlot(12, 0, 3), DaySlot(22, 0, 4)]}
@@ -93,8 +94,20 @@ def test_next_change_finds_the_next_boundary() -> None:
                NIGHT_VALLEY), "zones", "at most 14"),
 ])
 def test_validate_reports_field_and_reason(tariff: TariffSet, field: str, reason: str) -> None:
-    errors = tariff.validate()
+    errors = tariff.validate(table_sizes(load_profile("kpm37")))
     assert any(f == field and reason in r for f, r in errors), errors
+
+
+def test_table_sizes_are_the_profiles_with_their_source() -> None:
+    kpm33b = table_sizes(load_profile("kpm33b"))
+    # KPM33B manual V3.4 §1: 4 time zones, 8 time periods, 4 rates
+    assert (kpm33b.zones, kpm33b.periods_per_day, kpm33b.rates) == (4, 8, 4)
+    assert "V3.4 §1" in kpm33b.source
+    nine = TariffSet([ZoneEntry(1, 1, 1)], {1: [DaySlot(h, 0, 1) for h in range(9)]})
+    assert nine.validate(table_sizes(load_profile("kpm37"))) == []
+    assert ("day_tables[1]", "at most 8 slots, got 9") in nine.validate(kpm33b)
+    deep = TariffSet([ZoneEntry(1, 1, 1)], {1: [DaySlot(0, 0, 5)]})
+    assert ("day_tables[1][1].rate", "5 is not a rate 1-4") in deep.validate(kpm33b)
 
 
 def test_leap_day_entry_is_valid() -> None:

@@ -19,13 +19,13 @@ from tests.telemetry.background import wait_until
 class PrivateBroker:
     """A Mosquitto with on-disk persistence, restartable on the same port."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, extra_conf: str = "") -> None:
         self.port = _free_port()
         self.conf = workdir / "mosquitto.conf"
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
             f"persistence_location {workdir}/\nmax_queued_messages 100000\n"
-            f"log_dest file {workdir}/mosquitto.log\nlog_type all\n")
+            f"log_dest file {workdir}/mosquitto.log\nlog_type all\n{extra_conf}")
         self.log = workdir / "mosquitto.log"
         self.proc: subprocess.Popen[bytes] | None = None
 

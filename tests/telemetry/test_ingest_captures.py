@@ -38,7 +38,10 @@ def test_energy_log_refuses_zeros_drops_repeats_and_converts_time(capture_meters
     assert r27.time == local_2115
     assert r27.values["import_active_energy"] == pytest.approx(163.486)
     assert r27.values["import_active_energy_r2"] == pytest.approx(25.344)
-    assert r27.extra == {"zszsz": pytest.approx(164.331)}  # undocumented tag kept
+    # zszsz is not in V1.9 but every real capture has it: apparent energy (the profile says
+    # why), so nothing of the capture is left unknown
+    assert r27.values["apparent_energy"] == pytest.approx(164.331)
+    assert r27.extra == {}
     # Meter 28 sent zeros then the real reading at the same time: the real one is stored.
     assert Reading.objects.get(meter=m28).values["import_active_energy"] == pytest.approx(31.057)
     assert Reading.objects.filter(meter=m29).count() == 1  # the 2005 clock, real values
@@ -62,7 +65,9 @@ def test_realtime_capture_and_missing_field(capture_meters: Any) -> None:
     reading = Reading.objects.get()
     assert reading.values["voltage_a"] == pytest.approx(229.097)
     assert reading.values["active_power_total"] == pytest.approx(6.6905)
-    assert reading.extra["iadm"] == pytest.approx(9.6838)
+    assert reading.values["current_demand_a"] == pytest.approx(9.6838)  # iadm, captures only
+    assert reading.values["angle_voltage_b"] == pytest.approx(239.774)  # uxjb, V1.9 §4.1
+    assert reading.extra == {}
     assert reading.time == datetime(2026, 1, 12, 15, 39, tzinfo=UTC)
     assert not Alarm.objects.exists()  # a healthy meter: no alarm of any kind
     # The same message again is a duplicate; the variant without zyggl has the same time too.
