@@ -76,7 +76,7 @@ def partition(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("telemetry", "0004_poll_schedule"),
+        ("telemetry", "0005_dead_letter_kinds_hostile_input"),
     ]
 
     operations = [
