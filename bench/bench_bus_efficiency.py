@@ -11,7 +11,7 @@ a read) sent back to back: wire time of both messages at 11 bits a character, th
   bus_efficiency   measured wall time of the planned collection / the physical minimum
                    (target <= 1.15);
   bus_naive        the same registers read by a naive poller, one quantity per request, on
-                   2 of the meters at 9600 baud / the same physical minimum;
+                   one of the meters at 9600 baud / the same physical minimum;
   relay_latency    relay commands sent while a bulk read fills the queue: worst latency in
                    units of one frame's air time.
 
@@ -63,7 +63,7 @@ class Settings:
     relay_commands: int
 
 
-FULL = Settings(groups=BILLING, meters=32, baud=9600, naive_meters=2, relay_meters=3,
+FULL = Settings(groups=BILLING, meters=32, baud=9600, naive_meters=1, relay_meters=3,
                 relay_commands=8)
 QUICK = Settings(groups=("measurement",), meters=2, baud=38400, naive_meters=1,
                  relay_meters=2, relay_commands=3)

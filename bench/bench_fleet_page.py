@@ -182,7 +182,7 @@ def shrink_to(count: int) -> None:
 
 
 def main() -> int:
-    sizes, requests = ((SMALL, 500), 3) if quick() else ((SMALL, 10_000, 100_000), 40)
+    sizes, requests = ((SMALL, 500), 3) if quick() else ((SMALL, 10_000, 100_000), 30)
     phases: list[tuple[str, Phase]] = []
     with throwaway_database("fleetpage") as where:
         print(f"database: {where}")

@@ -78,14 +78,17 @@ def start_worker(queue: str, concurrency: int) -> subprocess.Popen[bytes]:
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def poll_level(gateway_ids: list[int], queue: str, timeout_s: float = 300) -> float:
-    """Queue one poll per gateway, wait for every PollRun; wall seconds (fails on errors)."""
+def poll_level(gateway_ids: list[int], queue: str, timeout_s: float = 300
+               ) -> tuple[float, float, float]:
+    """Queue one poll per gateway, wait for every PollRun (fails on errors); (wall seconds,
+    the last run's start after queueing, the slowest run's own duration)."""
     from django.utils import timezone
 
     from meters.telemetry.models import PollRun, PollState
     from meters.telemetry.tasks import poll_gateway
 
     past = timezone.now() - timedelta(seconds=1)
+    queued = timezone.now()
     PollState.objects.filter(meter__gateway_id__in=gateway_ids).update(next_poll_at=past)
     first = PollRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     started = time.perf_counter()
@@ -104,7 +107,9 @@ def poll_level(gateway_ids: list[int], queue: str, timeout_s: float = 300) -> fl
     ok = sum(r.meters_ok for r in runs)
     if failed or ok != len(gateway_ids) * METERS_PER_GATEWAY:
         raise SystemExit(f"{len(gateway_ids)} gateways: {ok} meters read, {failed} failed")
-    return wall
+    last_start = max(r.started_at for r in runs) - queued
+    slowest = max(r.finished_at - r.started_at for r in runs)
+    return wall, last_start.total_seconds(), slowest.total_seconds()
 
 
 def main() -> int:
@@ -123,10 +128,11 @@ def main() -> int:
             for r in range(rounds):
                 order = levels[r % len(levels):] + levels[:r % len(levels)]
                 for n in order:
-                    wall = poll_level(ids[:n], queue)
+                    wall, lag, slowest = poll_level(ids[:n], queue)
                     best[n] = min(best.get(n, wall), wall)
                     print(f"  round {r + 1}: {n:2d} gateway(s) x {METERS_PER_GATEWAY} meters "
-                          f"in {wall:6.2f} s")
+                          f"in {wall:6.2f} s (last run started {lag:.2f} s after queueing; "
+                          f"slowest run {slowest:.2f} s)")
         finally:
             worker.terminate()
             sim.terminate()
