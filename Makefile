@@ -15,13 +15,14 @@ PYTEST_ARGS ?= -n 2
 # Django management commands run outside the demo need settings that load without secrets.
 DEV_ENV := DEBUG=1
 
-.PHONY: help demo test lint bench setup
+.PHONY: help demo test lint bench setup mosquitto-plugin
 
 help:
 	@echo "make demo   run the platform with a simulated fleet (FLEET_DEMO_PORT, FLEET_DEMO_PASSWORD)"
 	@echo "make test   run the test suite"
 	@echo "make lint   ruff, mypy on kpm37/, migrations check, Django system checks"
 	@echo "make bench  run the benchmarks in bench/ (each prints measured ratios)"
+	@echo "make mosquitto-plugin  build the broker plugin binding meter credentials to payload ids"
 
 setup: $(VENV_STAMP) $(NPM_STAMP)
 
@@ -52,3 +53,15 @@ lint: $(VENV_STAMP)
 
 bench: $(VENV_STAMP)
 	$(PY) bench/run.py
+
+# The Mosquitto plugin that refuses a meter's publish naming another meter (deploy/README.md).
+# Needs Debian's mosquitto-dev and libmosquitto-dev; PLUGIN_OUT moves the result (tests do).
+PLUGIN_SRC := deploy/mosquitto/plugin/kpm_payload_id.c
+PLUGIN_OUT ?= var/kpm_payload_id.so
+CC ?= cc
+
+mosquitto-plugin: $(PLUGIN_OUT)
+
+$(PLUGIN_OUT): $(PLUGIN_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $<

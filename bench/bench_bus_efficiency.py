@@ -12,8 +12,8 @@ a read) sent back to back: wire time of both messages at 11 bits a character, th
                    (target <= 1.15);
   bus_naive        the same registers read by a naive poller, one quantity per request, on
                    one of the meters at 9600 baud / the same physical minimum;
-  relay_latency    relay commands sent while a bulk read fills the queue: worst latency in
-                   units of one frame's air time.
+
+A relay command during a bulk read is bench_jobs.py's (the whole job path).
 
 ``--quick`` (or BENCH_QUICK=1) runs a tiny version at 38400 baud for the smoke test.
 """
@@ -21,7 +21,6 @@ a read) sent back to back: wire time of both messages at 11 bits a character, th
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -36,7 +35,7 @@ from record import quick, record
 
 from kpm37.codec import decode_block
 from kpm37.modbus.transports import ModbusTcpTransport
-from kpm37.planner import ReadFrame, WriteFrame, airtime, plan_airtime, plan_reads
+from kpm37.planner import ReadFrame, WriteFrame, plan_airtime, plan_reads
 from kpm37.profile import load_profile
 from kpm37.scheduler import BusScheduler
 from kpm37.simulator.codes import modbus_meter_code
@@ -46,7 +45,6 @@ from kpm37.simulator.meter import SimMeter
 PROFILE = load_profile("kpm37")
 FRAME_GAP = 0.1  # manual §5.1: at least 100 ms between frames
 TURNAROUND = 0.005  # the simulated meter's reply delay
-RELAY_COIL = PROFILE.register("do1").address
 TARGET = 1.15
 BILLING = ("history", "parameter", "relay", "clock", "identity")
 
@@ -59,14 +57,10 @@ class Settings:
     meters: int  # on the one bus
     baud: int
     naive_meters: int
-    relay_meters: int
-    relay_commands: int
 
 
-FULL = Settings(groups=BILLING, meters=32, baud=9600, naive_meters=1, relay_meters=3,
-                relay_commands=8)
-QUICK = Settings(groups=("measurement",), meters=2, baud=38400, naive_meters=1,
-                 relay_meters=2, relay_commands=3)
+FULL = Settings(groups=BILLING, meters=32, baud=9600, naive_meters=1)
+QUICK = Settings(groups=("measurement",), meters=2, baud=38400, naive_meters=1)
 
 
 @dataclass(frozen=True)
@@ -170,34 +164,6 @@ async def naive_poller(cfg: Settings, frames: list[ReadFrame]) -> float:
     return ratio
 
 
-async def relay_latency(cfg: Settings, frames: list[ReadFrame]) -> float:
-    """(d) relay commands sent while a bulk read fills the queue: latency / one frame."""
-    timing = Timing(cfg.baud)
-    longest = max(airtime(f, timing.baud, frame_gap=timing.gap, turnaround=timing.turnaround)
-                  for f in frames)
-    spacing = timing.limit(frames) * cfg.relay_meters / (cfg.relay_commands + 1)
-    latencies, queued = [], []
-    async with open_bus(0, cfg.relay_meters, timing) as (_, bus):
-        bulk = asyncio.create_task(collect(bus, cfg.relay_meters, frames))
-        for i in range(cfg.relay_commands):
-            await asyncio.sleep(spacing)
-            queued.append(bus.queued)
-            started = time.perf_counter()
-            await bus.write_coil(1 + i % cfg.relay_meters, RELAY_COIL, i % 2 == 0)
-            latencies.append(time.perf_counter() - started)
-        await bulk
-    worst, median = max(latencies), statistics.median(latencies)
-    print(f"(d) {len(latencies)} relay commands during a bulk read at {timing.baud} baud; "
-          f"one frame (longest, with gap) = {longest * 1000:.0f} ms")
-    print(f"    latency median {median * 1000:.0f} ms = x{median / longest:.2f} frame, "
-          f"max {worst * 1000:.0f} ms = x{worst / longest:.2f} frame; bulk frames queued "
-          f"ahead: median {statistics.median(queued):.0f}")
-    record("relay_latency_bulk", value=worst * 1000, unit="ms worst", ratio=worst / longest,
-           baseline="one frame's air time (longest planned frame, with gap)",
-           median_ms=median * 1000, commands=len(latencies))
-    return worst / longest
-
-
 async def run(cfg: Settings) -> None:
     """Every section in turn, then the one-line summary."""
     names = [r.name for g in cfg.groups for r in PROFILE.by_group(g) if r.readable]
@@ -206,9 +172,7 @@ async def run(cfg: Settings) -> None:
           f"{len(frames)} planned frames; Modbus TCP gateways on loopback")
     eff = await efficiency(cfg, frames)
     naive = await naive_poller(cfg, frames)
-    relay = await relay_latency(cfg, frames)
-    print(f"summary: bus x{eff:.2f} the physical minimum; naive poller x{naive:.1f}; "
-          f"relay latency <= x{relay:.2f} frame")
+    print(f"summary: bus x{eff:.2f} the physical minimum; naive poller x{naive:.1f}")
 
 
 def main() -> int:

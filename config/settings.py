@@ -50,7 +50,9 @@ INSTALLED_APPS = [
     "meters",
     "meters.telemetry",
     "meters.alarms",
+    "meters.audit",
     "meters.jobs",
+    "meters.relays",
     "tariffs",
     "provisioning",
 ]
@@ -65,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After authentication: who and from where, for every audit record a request writes.
+    "meters.audit.context.AuditContextMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -81,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "meters.time_views.time_zone_context",
             ],
         },
     },
@@ -120,6 +125,8 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/htmx", _NPM / "htmx.org" / "dist"),
     ("vendor/chartjs", _NPM / "chart.js" / "dist"),
+    ("vendor/luxon", _NPM / "luxon" / "build" / "global"),
+    ("vendor/chartjs-adapter-luxon", _NPM / "chartjs-adapter-luxon" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -181,6 +188,12 @@ CELERY_TIMEZONE = "UTC"
 REDIS_URL = env_str("REDIS_URL", "")
 
 MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
+# Poll (Modbus) / expected upload (MQTT) interval of a meter added without one (CSV, API, adopt).
+METER_DEFAULT_POLL_INTERVAL_S = env_int("METER_DEFAULT_POLL_INTERVAL_S", 300)
+
+# How many reverse proxies in front of Django append to X-Forwarded-For (nginx in deploy/: 1);
+# the audit trail takes the client address from there, else from the socket.
+AUDIT_TRUSTED_PROXY_HOPS = env_int("AUDIT_TRUSTED_PROXY_HOPS", 0)
 
 # Meter jobs (docs/jobs.md). The meters' write password (the KPM37 default is 6666) is added to
 # a write that needs it; JOBS_LEASE_S is how long a silent owner keeps a running job.
@@ -189,6 +202,11 @@ JOBS_LEASE_S = env_int("JOBS_LEASE_S", 15)
 JOBS_PICKUP_S = float(env_str("JOBS_PICKUP_S", "0.05"))
 JOBS_PER_BUS = env_int("JOBS_PER_BUS", 4)
 JOBS_MQTT_REPLY_TIMEOUT_S = env_int("JOBS_MQTT_REPLY_TIMEOUT_S", 10)
+# Relay control (meters.relays): group commands above this size need the count typed back and
+# a second operator's approval; they go out at a bounded rate; a command expires after its TTL.
+RELAY_GROUP_APPROVAL_ABOVE = env_int("RELAY_GROUP_APPROVAL_ABOVE", 5)
+RELAY_GROUP_RATE_PER_MINUTE = env_int("RELAY_GROUP_RATE_PER_MINUTE", 30)
+RELAY_COMMAND_TTL_S = env_int("RELAY_COMMAND_TTL_S", 600)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kpm-fleet@localhost")

@@ -12,5 +12,9 @@ urlpatterns = [
     path("api/", include("config.api_urls")),
     path("telemetry/", include("meters.telemetry.urls")),
     path("alarms/", include("meters.alarms.urls")),
+    path("jobs/", include("meters.jobs.urls")),
+    path("tariffs/", include("tariffs.urls")),
+    path("audit/", include("meters.audit.urls")),
+    path("relays/", include("meters.relays.urls")),
     path("", include("meters.urls")),
 ]

@@ -55,7 +55,8 @@ class GatewayAdmin(admin.ModelAdmin):
 
 @admin.register(Meter)
 class MeterAdmin(admin.ModelAdmin):
-    """Meters; the decoded code fields are shown but never typed in."""
+    """Meters; the decoded code fields, the status and last-seen time are shown, never typed in
+    (the platform sets those from what the meter sends)."""
 
     list_display = ["code", "model", "transport", "gateway", "address", "site", "tenant",
                     "status", "last_seen_at"]
@@ -65,7 +66,7 @@ class MeterAdmin(admin.ModelAdmin):
     autocomplete_fields = ["gateway", "site", "tenant", "labels"]
     list_select_related = ["gateway", "site", "tenant"]
     readonly_fields = ["model", "communication", "production_year", "production_month",
-                       "serial", "created_at"]
+                       "serial", "status", "last_seen_at", "created_at"]
     date_hierarchy = "created_at"
     fieldsets = [
         (None, {"fields": ["code", "profile", ("model", "communication"),

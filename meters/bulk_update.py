@@ -13,11 +13,11 @@ from meters.models import Meter
 
 # The code never changes on update, so neither do the fields decoded from it.
 UPDATED_FIELDS = ["profile", "transport", "gateway", "address", "site", "tenant", "ct_ratio",
-                  "pt_ratio", "shares_bus"]
+                  "pt_ratio", "shares_bus", "poll_interval_s"]
 _COLUMNS = [("id", "bigint"), ("profile", "varchar"), ("transport", "varchar"),
             ("gateway_id", "bigint"), ("address", "smallint"), ("site_id", "bigint"),
             ("tenant_id", "bigint"), ("ct_ratio", "numeric"), ("pt_ratio", "numeric"),
-            ("shares_bus", "boolean")]
+            ("shares_bus", "boolean"), ("poll_interval_s", "integer")]
 
 
 def update_meters(meters: list[Meter]) -> None:

@@ -29,7 +29,10 @@ class MeterStatus(models.TextChoices):
     NEVER_SEEN = "never-seen", "Never seen"
     ONLINE = "online", "Online"
     OFFLINE = "offline", "Offline"
+    # It speaks, but what it sends is refused (an energy counter went backwards): not Online.
+    DATA_REFUSED = "data-refused", "Data refused"
 
     @property
     def colour(self) -> str:
-        return {"never-seen": "grey", "online": "green", "offline": "red"}[self.value]
+        return {"never-seen": "grey", "online": "green", "offline": "red",
+                "data-refused": "amber"}[self.value]

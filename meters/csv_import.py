@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from kpm37.profile import profile_names
 from meters.choices import GatewayKind
-from meters.models import Gateway, Meter
+from meters.models import Gateway, Meter, Site
 from meters.rows import COLUMNS, REQUIRED_COLUMNS, MeterRow, parse_meter_row
 
 T = TypeVar("T")
@@ -57,6 +57,11 @@ class ImportPlan:
     @property
     def creates(self) -> int:
         return len(self.rows) - self.updates
+
+    @property
+    def rows_with_problems(self) -> int:
+        """Rows (not the header or the file as a whole) that have at least one problem."""
+        return len({p.line for p in self.problems if p.line > 1})
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,7 @@ def meter_import_validate(*, data: bytes, progress: Progress = no_progress) -> I
         if index % 1000 == 0:
             progress("validate", index, len(raw_rows))
     _check_against_database(plan)
+    _check_site_zones(plan)
     progress("validate", len(raw_rows), len(raw_rows))
     return plan
 
@@ -182,6 +188,24 @@ def _check_against_database(plan: ImportPlan) -> None:
         if not row.gateway or row.address is None or row.gateway in own_links:
             continue  # a dial-in meter's unit id may repeat: it has a link of its own
         _check_position(plan, line, row, (gateways[row.gateway], row.address), held, taken)
+
+
+def _check_site_zones(plan: ImportPlan) -> None:
+    """A site's zone is one: rows must agree, and a stored site keeps the zone it has."""
+    stored = dict(Site.objects.filter(name__in={r.site for _, r in plan.rows if r.timezone})
+                  .values_list("name", "timezone"))
+    first: dict[str, tuple[int, str]] = {}
+    for line, row in plan.rows:
+        if not row.timezone:
+            continue
+        if row.site in stored and stored[row.site] != row.timezone:
+            plan.problems.append(ImportProblem(line, "timezone", (
+                f"site {row.site!r} is in {stored[row.site]}, not {row.timezone} (change a "
+                "site's zone on its form, not by import)")))
+        elif row.site in first and first[row.site][1] != row.timezone:
+            plan.problems.append(ImportProblem(line, "timezone", (
+                f"site {row.site!r} is given {first[row.site][1]} on line {first[row.site][0]}")))
+        first.setdefault(row.site, (line, row.timezone))
 
 
 def _check_position(plan: ImportPlan, line: int, row: MeterRow, position: tuple[int, int],

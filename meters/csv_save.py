@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from meters.bulk_update import update_meters
+from meters.csv_audit import import_record
 from meters.csv_import import (
     BATCH,
     ImportPlan,
@@ -22,7 +24,7 @@ from meters.models import Label, Meter, Site, Tenant
 from meters.rows import MeterRow
 
 STATE_FIELDS = ["profile", "transport", "gateway_id", "address", "site_id", "tenant_id",
-                "ct_ratio", "pt_ratio", "shares_bus"]
+                "ct_ratio", "pt_ratio", "shares_bus", "poll_interval_s"]
 THROUGH = Meter.labels.through
 
 
@@ -34,9 +36,13 @@ class ImportRefused(Exception):
         super().__init__("; ".join(str(p) for p in problems[:5]))
 
 
-def _ensure_named(model: type[Site] | type[Label], names: set[str]) -> dict[str, int]:
+def _ensure_named(model: type[Site] | type[Label], names: set[str],
+                  zones: dict[str, str] | None = None) -> dict[str, int]:
+    """Ids by name, creating the missing ones (sites in the zone the file gives, else UTC)."""
+    zones = zones or {}
     found = dict(model.objects.filter(name__in=names).values_list("name", "id"))
-    model.objects.bulk_create([model(name=n) for n in names - found.keys()], batch_size=BATCH,
+    model.objects.bulk_create([model(name=n, **({"timezone": zones[n]} if n in zones else {}))
+                               for n in names - found.keys()], batch_size=BATCH,
                               ignore_conflicts=True)
     return dict(model.objects.filter(name__in=names).values_list("name", "id"))
 
@@ -50,12 +56,16 @@ def _ensure_tenants(rows: list[MeterRow], sites: dict[str, int]) -> dict[str, in
     return dict(Tenant.objects.filter(name__in=site_of).values_list("name", "id"))
 
 
-def _build(row: MeterRow, meter_id: int | None, ids: dict[str, dict[str, int]],
-           dial_in: set[str]) -> Meter:
-    meter = Meter(id=meter_id, code=row.code, profile=row.profile, transport=row.transport,
-                  gateway_id=ids["gateway"].get(row.gateway), address=row.address,
-                  site_id=ids["site"].get(row.site), tenant_id=ids["tenant"].get(row.tenant),
-                  ct_ratio=row.ct_ratio, pt_ratio=row.pt_ratio)
+def _build(row: MeterRow, stored: tuple[int, tuple[Any, ...]] | None,
+           ids: dict[str, dict[str, int]], dial_in: set[str]) -> Meter:
+    # Without a poll_interval_s a stored meter keeps its own; a new one gets the default.
+    interval = row.poll_interval_s or (stored[1][STATE_FIELDS.index("poll_interval_s")]
+                                       if stored else settings.METER_DEFAULT_POLL_INTERVAL_S)
+    meter = Meter(id=stored[0] if stored else None, code=row.code, profile=row.profile,
+                  transport=row.transport, gateway_id=ids["gateway"].get(row.gateway),
+                  address=row.address, site_id=ids["site"].get(row.site),
+                  tenant_id=ids["tenant"].get(row.tenant), ct_ratio=row.ct_ratio,
+                  pt_ratio=row.pt_ratio, poll_interval_s=interval)
     if meter.gateway_id is None:
         meter.address = None
     meter.shares_bus = row.gateway not in dial_in
@@ -99,13 +109,13 @@ def meter_import_apply(*, plan: ImportPlan, progress: Progress = no_progress) ->
     if not plan.ok:
         raise ImportRefused(plan.problems)
     rows = [row for _, row in plan.rows]
-    sites = _ensure_named(Site, {row.site for row in rows if row.site})
+    sites = _ensure_named(Site, {row.site for row in rows if row.site},
+                          {row.site: row.timezone for row in rows if row.timezone})
     gateways, dial_in = gateways_by_name({row.gateway for row in rows if row.gateway})
     ids = {"site": sites, "tenant": _ensure_tenants(rows, sites), "gateway": gateways}
     labels = _ensure_named(Label, {name for row in rows for name in row.labels})
     state, current_labels = _current_state([row.code for row in rows])
-    meters = [_build(row, state[row.code][0] if row.code in state else None, ids, dial_in)
-              for row in rows]
+    meters = [_build(row, state.get(row.code), ids, dial_in) for row in rows]
     changed = [m for m in meters if m.id is not None and _values(m) != state[m.code][1]]
     try:
         _write(changed, [m for m in meters if m.id is None], progress)
@@ -113,9 +123,13 @@ def meter_import_apply(*, plan: ImportPlan, progress: Progress = no_progress) ->
         raise ImportRefused([ImportProblem(0, "", f"the database refused the change: {exc}")]
                             ) from exc
     _save_labels(meters, rows, labels, current_labels)
+    result = ImportResult(created=len(meters) - len(state), updated=len(changed),
+                          unchanged=len(state) - len(changed))
+    import_record(rows=rows, meters=meters, state=state, labels=current_labels,
+                  summary={"created": result.created, "updated": result.updated,
+                           "unchanged": result.unchanged})
     progress("save", len(meters), len(meters))
-    return ImportResult(created=len(meters) - len(state), updated=len(changed),
-                        unchanged=len(state) - len(changed))
+    return result
 
 
 def _values(meter: Meter) -> tuple[Any, ...]:

@@ -27,14 +27,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     OPERATOR: (
         "meters.view_*", "meters.add_meter", "meters.change_meter", "meters.add_gateway",
         "meters.change_gateway", "meters.add_label", "meters.change_label",
-        "telemetry.*", "alarms.*", "provisioning.*", "tariffs.view_*",
+        "telemetry.*", "alarms.*", "jobs.*", "provisioning.*", "tariffs.view_*", "audit.view_*",
+        "relays.*",
     ),
     # Billing reads the inventory and owns billing and exports.
-    BILLING: ("meters.view_*", "telemetry.view_*", "tariffs.*"),
+    BILLING: ("meters.view_*", "telemetry.view_*", "jobs.view_*", "tariffs.*", "audit.view_*"),
     # Tenant viewers read their tenants' meters and bills (rows scoped by selectors).
     TENANT_VIEWER: (
         "meters.view_meter", "meters.view_tenant", "meters.view_site", "meters.view_label",
-        "telemetry.view_*", "alarms.view_*", "tariffs.view_*",
+        "telemetry.view_*", "alarms.view_*", "jobs.view_*", "tariffs.view_*",
     ),
 }
 

@@ -15,10 +15,13 @@ from typing import Any
 
 from kpm37.metercode import MeterCodeError, decode_meter_code
 from meters.choices import TransportKind
+from meters.local_time import is_zone
 
-COLUMNS = ("code", "profile", "transport", "gateway", "address", "site", "tenant", "labels",
-           "ct_ratio", "pt_ratio")
-REQUIRED_COLUMNS = COLUMNS  # the file format is fixed; a missing column is an error
+REQUIRED_COLUMNS = ("code", "profile", "transport", "gateway", "address", "site", "tenant",
+                    "labels", "ct_ratio", "pt_ratio")
+OPTIONAL_COLUMNS = ("poll_interval_s", "timezone")  # may be left out of the header
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+POLL_INTERVAL_MIN, POLL_INTERVAL_MAX = 10, 86400
 DEFAULT_PROFILE = "kpm37"
 RATIO_MIN, RATIO_MAX = Decimal("0.1"), Decimal("6000.0")
 NAME_MAX = 100
@@ -43,6 +46,8 @@ class MeterRow:
     labels: tuple[str, ...]
     ct_ratio: Decimal
     pt_ratio: Decimal
+    poll_interval_s: int | None = None  # None: keep the meter's, or the default for a new one
+    timezone: str = ""  # the site's IANA zone, for a site the import creates
 
 
 def _text(raw: Mapping[str, Any], column: str) -> str:
@@ -80,6 +85,27 @@ def parse_ratio(value: str, column: str, errors: RowErrors) -> Decimal:
     elif ratio != ratio.quantize(Decimal("0.1")):
         errors[column] = f"has at most one decimal place, got {value!r}"
     return ratio
+
+
+def parse_poll_interval(value: str, errors: RowErrors) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or not POLL_INTERVAL_MIN <= int(value) <= POLL_INTERVAL_MAX:
+        errors["poll_interval_s"] = (f"must be whole seconds {POLL_INTERVAL_MIN}-"
+                                     f"{POLL_INTERVAL_MAX}, got {value!r}")
+        return None
+    return int(value)
+
+
+def parse_timezone(value: str, site: str, errors: RowErrors) -> str:
+    if not value:
+        return ""
+    if not is_zone(value):
+        errors["timezone"] = (f"unknown time zone {value!r}; use an IANA name such as "
+                              "Europe/Vienna, Asia/Shanghai or America/Chicago")
+    elif not site:
+        errors["timezone"] = "a time zone belongs to a site: give the site too"
+    return value
 
 
 def parse_labels(raw: Any, errors: RowErrors) -> tuple[str, ...]:
@@ -136,6 +162,8 @@ def parse_meter_row(raw: Mapping[str, Any],
         labels=parse_labels(raw.get("labels"), errors),
         ct_ratio=parse_ratio(_text(raw, "ct_ratio"), "ct_ratio", errors),
         pt_ratio=parse_ratio(_text(raw, "pt_ratio"), "pt_ratio", errors),
+        poll_interval_s=parse_poll_interval(_text(raw, "poll_interval_s"), errors),
+        timezone=parse_timezone(_text(raw, "timezone"), _text(raw, "site"), errors),
     )
     check_transport_fields(row, errors)
     check_names(row, errors)

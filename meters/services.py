@@ -3,28 +3,55 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Model, ProtectedError
 
 from kpm37.profile import profile_names
+from meters.audit.services import audit_record
+from meters.audit.snapshot import changes, snapshot
 from meters.choices import GatewayKind
 from meters.models import Gateway, Label, Meter, Site, Tenant
 from meters.rows import MeterRow, RowErrors, parse_meter_row
 
 
+def _record_change(instance: Model, before: dict[str, Any] | None,
+                   after: dict[str, Any] | None) -> None:
+    """Record a create (no ``before``), a delete (no ``after``) or the fields an update changed.
+    """
+    area = instance._meta.model_name
+    if before is None:
+        audit_record(kind=f"{area}.create", obj=instance, after=after)
+    elif after is None:
+        audit_record(kind=f"{area}.delete", obj=instance, before=before)
+    else:
+        old, new = changes(before, after)
+        if old or new:
+            audit_record(kind=f"{area}.update", obj=instance, before=old, after=new)
+
+
 def site_get_or_create(*, name: str) -> Site | None:
     """The site called ``name``, created if unknown (blank name: no site)."""
-    return Site.objects.get_or_create(name=name)[0] if name else None
+    if not name:
+        return None
+    site, created = Site.objects.get_or_create(name=name)
+    if created:
+        _record_change(site, None, snapshot(site))
+    return site
 
 
 def tenant_get_or_create(*, name: str, site: Site | None) -> Tenant | None:
     """The tenant called ``name``, created at ``site`` if unknown (blank name: no tenant)."""
     if not name:
         return None
-    return Tenant.objects.get_or_create(name=name, defaults={"site": site})[0]
+    tenant, created = Tenant.objects.get_or_create(name=name, defaults={"site": site})
+    if created:
+        _record_change(tenant, None, snapshot(tenant))
+    return tenant
 
 
 def labels_get_or_create(*, names: tuple[str, ...]) -> list[Label]:
@@ -32,7 +59,19 @@ def labels_get_or_create(*, names: tuple[str, ...]) -> list[Label]:
     existing = {label.name: label for label in Label.objects.filter(name__in=names)}
     missing = [Label(name=name) for name in names if name not in existing]
     Label.objects.bulk_create(missing)
+    for label in missing:
+        _record_change(label, None, snapshot(label))
     return [*existing.values(), *missing]
+
+
+@transaction.atomic
+def inventory_save(*, instance: Model | None, save: Callable[[], Model]) -> Model:
+    """Save a site, tenant or label with ``save`` (e.g. a validated serializer's) and record
+    it; ``instance`` is the row before the change, None for a new one."""
+    before = snapshot(instance) if instance is not None else None
+    saved = save()
+    _record_change(saved, before, snapshot(saved))
+    return saved
 
 
 def _gateway_for(row: MeterRow, errors: RowErrors) -> Gateway | None:
@@ -79,6 +118,10 @@ def _apply_row(meter: Meter, checked: tuple[MeterRow, Gateway | None]) -> Meter:
     meter.site = site
     meter.tenant = tenant_get_or_create(name=row.tenant, site=site)
     meter.ct_ratio, meter.pt_ratio = row.ct_ratio, row.pt_ratio
+    if row.poll_interval_s is not None:
+        meter.poll_interval_s = row.poll_interval_s
+    elif meter.pk is None:
+        meter.poll_interval_s = settings.METER_DEFAULT_POLL_INTERVAL_S
     meter.save()
     meter.labels.set(labels_get_or_create(names=row.labels))
     return meter
@@ -87,14 +130,19 @@ def _apply_row(meter: Meter, checked: tuple[MeterRow, Gateway | None]) -> Meter:
 @transaction.atomic
 def meter_create(*, raw: dict[str, Any]) -> Meter:
     """Create a meter from CSV-shaped fields (gateway, site, tenant and labels by name)."""
-    return _apply_row(Meter(), _validated(raw, None))
+    meter = _apply_row(Meter(), _validated(raw, None))
+    _record_change(meter, None, meter_as_row(meter))
+    return meter
 
 
 @transaction.atomic
 def meter_update(*, meter: Meter, raw: dict[str, Any]) -> Meter:
     """Change a meter; ``raw`` missing a field keeps the meter's current value."""
-    merged = {**meter_as_row(meter), **raw}
-    return _apply_row(meter, _validated(merged, meter))
+    before = meter_as_row(meter)
+    merged = {**before, **raw}
+    meter = _apply_row(meter, _validated(merged, meter))
+    _record_change(meter, before, meter_as_row(meter))
+    return meter
 
 
 def meter_as_row(meter: Meter) -> dict[str, Any]:
@@ -107,12 +155,14 @@ def meter_as_row(meter: Meter) -> dict[str, Any]:
         "tenant": meter.tenant.name if meter.tenant else "",
         "labels": [label.name for label in meter.labels.all()],
         "ct_ratio": str(meter.ct_ratio), "pt_ratio": str(meter.pt_ratio),
+        "poll_interval_s": str(meter.poll_interval_s),
     }
 
 
 @transaction.atomic
 def meter_delete(*, meter: Meter) -> None:
     """Remove a meter from the inventory."""
+    _record_change(meter, meter_as_row(meter), None)
     meter.delete()
 
 
@@ -123,7 +173,8 @@ def inventory_delete(*, instance: Model) -> None:
     Gateways and meters point at sites and gateways with PROTECT: deleting a bus must never
     silently unwire meters, so the refusal says which rows to move or delete first.
     """
-    try:
+    _record_change(instance, snapshot(instance), None)
+    try:  # a refusal raises out of this transaction, taking the record above with it
         instance.delete()
     except ProtectedError as exc:
         raise ValidationError(_still_used(instance, exc.protected_objects)) from exc
@@ -142,6 +193,7 @@ def gateway_create(*, fields: dict[str, Any]) -> Gateway:
     gateway = Gateway(**fields)
     gateway.full_clean()
     gateway.save()
+    _record_change(gateway, None, snapshot(gateway))
     return gateway
 
 
@@ -151,6 +203,7 @@ def gateway_update(*, gateway: Gateway, fields: dict[str, Any]) -> Gateway:
 
     Turning a dial-in listener into a bus gateway (or back) changes whether its meters share
     one bus, so it is refused while two of them use the same address."""
+    before = snapshot(gateway)
     for name, value in fields.items():
         setattr(gateway, name, value)
     gateway.full_clean()
@@ -160,6 +213,7 @@ def gateway_update(*, gateway: Gateway, fields: dict[str, Any]) -> Gateway:
     gateway.save()
     Meter.objects.filter(gateway=gateway).exclude(shares_bus=shares_bus).update(
         shares_bus=shares_bus)
+    _record_change(gateway, before, snapshot(gateway))
     return gateway
 
 

@@ -16,6 +16,9 @@ from meters.choices import MeterStatus
 from meters.filtersets import GatewayFilterSet, MeterFilterSet
 from meters.htmx import template_for, wants_partial
 from meters.models import Meter
+from meters.panels import fleet_panels, meter_panels
+from meters.roles import ADMIN, OPERATOR, has_role
+from meters.telemetry.selectors import gateway_poll_health, meter_problems
 
 PAGE_SIZE = 50
 COUNTS_REFRESH_S = 5
@@ -43,6 +46,7 @@ def fleet(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filterset": filterset, "page": page, "oob_counts": wants_partial(request),
+               "panels": fleet_panels(request.user),
                **_counts_context(meters, query.urlencode())}
     return render(request, template_for(request, "meters/fleet.html", "meter-table"), context)
 
@@ -60,7 +64,10 @@ def status_counts(request: HttpRequest) -> HttpResponse:
 def meter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One meter: identity, wiring, ownership, ratios, status, and its live readings section."""
     meter = get_object_or_404(selectors.meter_list(user=request.user), pk=pk)
-    return render(request, "meters/meter_detail.html", {"meter": meter})
+    return render(request, "meters/meter_detail.html", {
+        "meter": meter, "panels": meter_panels(request.user, meter),
+        "problems": meter_problems(meter),
+        "can_accept": has_role(request.user, ADMIN, OPERATOR)})
 
 
 @role_required(fleet_wide=True)
@@ -77,6 +84,10 @@ def gateway_list(request: HttpRequest) -> HttpResponse:
 def gateway_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One gateway's settings and the meters on its bus, by address."""
     gateway = get_object_or_404(selectors.gateway_list(user=request.user), pk=pk)
-    meters = (selectors.meter_list(user=request.user).filter(gateway=gateway)
-              .order_by("address"))
-    return render(request, "meters/gateway_detail.html", {"gateway": gateway, "meters": meters})
+    meters = list(selectors.meter_list(user=request.user).filter(gateway=gateway)
+                  .order_by("address"))
+    health = gateway_poll_health(gateway.pk)
+    for meter in meters:
+        meter.poll = health["states"].get(meter.pk)
+    return render(request, "meters/gateway_detail.html", {"gateway": gateway, "meters": meters,
+                                                          "runs": health["runs"]})

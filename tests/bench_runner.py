@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -46,3 +47,10 @@ def assert_record(lines: list[dict[str, Any]], script: str) -> None:
         assert line["ratio"] is None or isinstance(line["ratio"], int | float), line
         assert line["baseline"] and line["unit"], line
         assert line["quick"] is True and line["script"] == Path(script).stem, line
+
+
+def assert_quick_run_prints(script: str, patterns: Sequence[str], *, timeout: float) -> None:
+    """Run ``bench/<script>`` quickly (record lines to a scratch file) and check its output."""
+    with tempfile.TemporaryDirectory() as scratch:
+        stdout, _ = quick_run(script, Path(scratch) / "quick.jsonl", timeout=timeout)
+    assert_prints(stdout, patterns)

@@ -8,7 +8,7 @@ from django.contrib import admin as django_admin
 from django.test import Client
 from django.urls import reverse
 
-OUR_APPS = ("meters", "telemetry", "alarms", "tariffs", "provisioning")
+OUR_APPS = ("meters", "telemetry", "alarms", "audit", "jobs", "relays", "tariffs", "provisioning")
 
 
 def our_models() -> list[type]:

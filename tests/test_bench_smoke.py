@@ -50,7 +50,11 @@ EXPECTED = {
         r"planned: 2 meters x 2 frames at 38400 baud, 114 values decoded",
         rf"measured/minimum = {NUMBER}",
         r"naive: 1 meters x 57 frames \(one quantity each\) at 38400 baud, 57 values decoded",
-        rf"latency median {NUMBER} ms = x{NUMBER} frame, max {NUMBER} ms",
+    ],
+    "bench_jobs.py": [
+        rf"idle bus +median +{NUMBER} ms",
+        rf"during billing reads median +{NUMBER} ms",
+        rf"^summary: busy/idle start delay x{NUMBER}; busy delay = x{NUMBER} frame",
     ],
     "bench_reconnect_storm.py": [
         DB.format("storm"),

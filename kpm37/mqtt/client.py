@@ -119,8 +119,7 @@ class MqttCommander:
             self._on_teleind(payload)
             return
         try:
-            reply = self._recall_data(payload) if topic == RECALL_TOPIC else None
-            reply = reply or parse_reply(payload, topic)
+            reply = self.match_reply(topic, payload)
         except PayloadError as exc:
             log.warning("ignoring unreadable reply on %s: %s", topic, exc)
             return
@@ -130,6 +129,13 @@ class MqttCommander:
         waiting.replies.append(reply)
         if len(waiting.replies) >= waiting.packets or not reply.ok or reply.is_last_packet:
             waiting.future.set_result(list(waiting.replies))
+
+    def match_reply(self, topic: str, payload: bytes) -> Reply:
+        """A reply packet with the oprid of the command it answers: its own, or for a RECALL
+        data packet (V1.9 §4.6, no oprid) the waiting recall's for that meter and month.
+        PayloadError if it cannot be matched."""
+        reply = self._recall_data(payload) if topic == RECALL_TOPIC else None
+        return reply or parse_reply(payload, topic)
 
     def _recall_data(self, payload: bytes) -> Reply | None:
         """A recall data packet without oprid, as the reply of the recall it belongs to (by

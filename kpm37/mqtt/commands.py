@@ -174,12 +174,23 @@ def commod_set(code: str, level: str, value: int, *, oprid: str | None = None,
     """Set the second-level (seconds) or minute-level (minutes) upload interval. With
     ``profile``, a value V1.9 allows but the meter's own list does not is refused too."""
     cmd = _level_cmd(level)
-    if value not in INTERVAL_CHOICES[level]:
+    check_interval(profile, level, value)
+    return _command(t.COMMOD_SET, code, {"Cmd": cmd, "value": str(value), "types": "1"}, oprid)
+
+
+def check_interval(profile: Profile | None, level: str, value: int) -> None:
+    """ValueOutOfRange unless ``value`` is an upload interval V1.9 allows and, with
+    ``profile``, the meter's own list too (the KPM37 manual's SECF has no 600 s)."""
+    if value not in INTERVAL_CHOICES[_level(level)]:
         raise ValueOutOfRange("value", f"{level} interval must be one of "
                               f"{INTERVAL_CHOICES[level]}, got {value!r}")
     if profile is not None and profile.has(INTERVAL_PARAMETER[level]):
         codec.validate(profile.register(INTERVAL_PARAMETER[level]), value)
-    return _command(t.COMMOD_SET, code, {"Cmd": cmd, "value": str(value), "types": "1"}, oprid)
+
+
+def _level(level: str) -> str:
+    _level_cmd(level)
+    return level
 
 
 def commod_read(code: str, level: str, *, oprid: str | None = None) -> Command:

@@ -11,4 +11,6 @@ class PayloadError(ProtocolError, ValueError):
     def __init__(self, field: str, reason: str) -> None:
         self.field = field
         self.reason = reason
-        super().__init__(f"{field}: {reason}")
+        # A tag name is payload text too: a 60 kB name must not become a 60 kB message.
+        shown = field if len(field) <= 64 else f"{field[:61]}..."
+        super().__init__(f"{shown}: {reason}")

@@ -33,19 +33,23 @@ class Reassembler:
     early when a new one would exceed it. ``max_fields``: tags kept per message.
     ``max_packets``: a message is complete at this many packets, so a meter that never says
     ``isend`` and never changes its time cannot grow one message (and its raw evidence) forever.
+    ``max_bytes``: raw bytes held across all incomplete messages; the oldest are emitted early
+    beyond it, so memory stays bounded however many packets arrive within the quiet timeout.
     """
 
     def __init__(
         self, *, quiet_timeout_s: float = 5.0, max_pending: int = 10_000, max_fields: int = 512,
-        max_packets: int = 64,
+        max_packets: int = 64, max_bytes: int = 64 * 2**20,
     ) -> None:
-        if quiet_timeout_s <= 0 or min(max_pending, max_fields, max_packets) < 1:
-            raise ValueError("quiet_timeout_s, max_pending, max_fields and max_packets must be "
-                             "positive")
+        if quiet_timeout_s <= 0 or min(max_pending, max_fields, max_packets, max_bytes) < 1:
+            raise ValueError("quiet_timeout_s, max_pending, max_fields, max_packets and "
+                             "max_bytes must be positive")
         self.quiet_timeout_s = quiet_timeout_s
         self.max_pending = max_pending
         self.max_fields = max_fields
         self.max_packets = max_packets
+        self.max_bytes = max_bytes
+        self._bytes = 0  # raw bytes held in _pending
         self._pending: OrderedDict[Key, _Pending] = OrderedDict()
         self._latest: dict[tuple[str, str], Key] = {}
 
@@ -65,9 +69,12 @@ class Reassembler:
             entry.message = self._merge(entry.message, packet)
             entry.packets.extend(packet.raw)
             entry.last_seen = now
+        self._bytes += sum(len(raw) for raw in packet.raw)
         self._latest[key[:2]] = key
         if packet.is_last_packet or len(entry.packets) >= self.max_packets:
             done.append(self._pop(key))
+        while self._bytes > self.max_bytes:
+            done.append(self._pop(next(iter(self._pending))))
         return done
 
     def poll(self, now: float | None = None) -> list[MqttMessage]:
@@ -95,6 +102,7 @@ class Reassembler:
 
     def _pop(self, key: Key) -> MqttMessage:
         entry = self._pending.pop(key)
+        self._bytes -= sum(len(raw) for raw in entry.packets)
         if self._latest.get(key[:2]) == key:
             del self._latest[key[:2]]
         return replace(entry.message, raw=tuple(entry.packets))

@@ -32,6 +32,7 @@ class Controlled:
     transport: str  # "modbus" or "mqtt"
     where: dict[str, Any]  # gateway, gateway_address and unit; or the MQTT meter's index
     original_load: Load | None = field(default=None, repr=False)  # before the first load change
+    original_pinned: bool = field(default=False, repr=False)  # whether the load was pinned then
 
 
 MODBUS_ONLY = frozenset({"corrupt_crc", "wrong_unit", "slow_ms"})  # faults the gateway acts on
@@ -121,11 +122,15 @@ def _set_load(entry: Controlled, key: str, value: float | None) -> None:
     if entry.original_load is None:
         load = meter.load
         entry.original_load = Load(list(load.voltage), list(load.current), load.power_factor)
+        entry.original_pinned = meter.pinned
     if value is None:
-        # Release: back to what the meter saw before we first changed it (kept steady).
+        # Release: back to what the meter saw before we first changed it; once nothing is
+        # overridden any more, the current follows the time of day again as it did before.
         restored = getattr(entry.original_load, key)
         setattr(meter.load, key, list(restored) if isinstance(restored, list) else restored)
         meter.set_load()
+        if meter.load == entry.original_load:
+            meter.release_load(pinned=entry.original_pinned)
     else:
         meter.set_load(**{key: value})
 

@@ -10,6 +10,7 @@ energy book freezes the month.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -38,13 +39,17 @@ def load_powers(load: Load) -> Powers:
 
 
 class DemandBook:
-    """Power samples over the window, the present demand and this month's maxima."""
+    """Power samples over the window, the present demand and this month's maxima.
+
+    Each sample keeps the running integral of every value up to its start, so the average
+    over any window is a difference of two integrals: a read costs O(log n), not O(n)."""
 
     def __init__(self, window_minutes: Callable[[], int], epoch_of: Callable[[datetime], float]
                  ) -> None:
         self._window_minutes = window_minutes
         self._epoch_of = epoch_of  # meter-local time -> seconds since 1970 (UTC)
-        self._samples: list[tuple[datetime, Powers]] = []
+        self._times: list[datetime] = []
+        self._samples: list[tuple[Powers, Powers]] = []  # (values, integral up to the start)
         self.maxima: dict[str, float] = {}
 
     def _window(self) -> timedelta:
@@ -54,15 +59,19 @@ class DemandBook:
     def sample(self, local: datetime, load: Load) -> None:
         """From ``local`` on (until the next sample) the load was ``load``."""
         powers = load_powers(load)
-        if self._samples and self._samples[-1][0] >= local:
+        if self._times and self._times[-1] >= local:
             # the same moment again (a read right after a step), or a clock set backwards
-            self._samples = [s for s in self._samples if s[0] < local]
-        self._samples.append((local, powers))
+            keep = bisect.bisect_left(self._times, local)
+            del self._times[keep:], self._samples[keep:]
+        integral = self._integral(local) if self._times else dict.fromkeys(powers, 0.0)
+        self._times.append(local)
+        self._samples.append((powers, integral))
         self._prune(local)
         self._track_maxima(local)
 
     def restart(self) -> None:
         """A clock jump: the window starts again from the next sample."""
+        self._times.clear()
         self._samples.clear()
 
     def restart_month(self, local: datetime) -> None:
@@ -72,29 +81,31 @@ class DemandBook:
 
     def demand(self, local: datetime) -> Powers:
         """Time-weighted average of the samples over the window ending at ``local``."""
-        if not self._samples:
+        if not self._times:
             return {}
-        start = max(local - self._window(), self._samples[0][0])
+        start = max(local - self._window(), self._times[0])
         span = (local - start).total_seconds()
         if span <= 0:
-            return dict(self._samples[-1][1])
-        totals: Powers = dict.fromkeys(self._samples[-1][1], 0.0)
-        ends = [t for t, _ in self._samples[1:]] + [local]
-        for (begin, powers), end in zip(self._samples, ends, strict=True):
-            seconds = (min(end, local) - max(begin, start)).total_seconds()
-            if seconds > 0:
-                for name, value in powers.items():
-                    totals[name] = totals.get(name, 0.0) + value * seconds
-        return {name: value / span for name, value in totals.items()}
+            return dict(self._samples[-1][0])
+        begin, end = self._integral(start), self._integral(local)
+        return {name: (end[name] - begin[name]) / span for name in end}
+
+    def _integral(self, local: datetime) -> Powers:
+        """The integral of every value from the first sample up to ``local``."""
+        index = max(0, bisect.bisect_right(self._times, local) - 1)
+        powers, before = self._samples[index]
+        seconds = (local - self._times[index]).total_seconds()
+        return {name: before[name] + value * seconds for name, value in powers.items()}
 
     def values(self, local: datetime) -> dict[str, float]:
         """Present demand and this month's maxima, by quantity name."""
         return self.demand(local) | self.maxima
 
     def _prune(self, local: datetime) -> None:
-        cutoff = local - self._window()
-        while len(self._samples) > 1 and self._samples[1][0] <= cutoff:
-            self._samples.pop(0)
+        """Forget samples that ended before the window (the integrals stay differences)."""
+        first = bisect.bisect_right(self._times, local - self._window()) - 1
+        if first > 0:
+            del self._times[:first], self._samples[:first]
 
     def _track_maxima(self, local: datetime) -> None:
         now = self.demand(local)

@@ -129,6 +129,18 @@ class SimMeter(MeterState):
             self._pinned = True
             self._refresh()
 
+    @property
+    def pinned(self) -> bool:
+        """Whether set_load fixed the load (the current no longer follows the time of day)."""
+        return self._pinned
+
+    def release_load(self, *, pinned: bool = False) -> None:
+        """Undo set_load's pin: the current follows the time of day again (unless ``pinned``)."""
+        with self.lock:
+            self.tick()
+            self._pinned = pinned
+            self._refresh()
+
     def reset_energy(self) -> None:
         """Counters to zero, as a replaced or reset meter (a fault the platform must catch)."""
         with self.lock:

@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kpm37.errors import ConnectionLost
 from kpm37.mqtt import topics as t
@@ -26,6 +26,7 @@ from kpm37.mqtt.outgoing import SPLIT_PACKETS, teleind_packet, telemetry_packets
 log = logging.getLogger(__name__)
 
 MAX_SLEEP_S = 0.5  # how often a meter looks at its clock for midnight and due uploads
+ZERO_MESSAGE_OFFSET = timedelta(seconds=1)
 
 
 class MqttMeterSession:
@@ -94,13 +95,15 @@ class MqttMeterSession:
         if self._fault("silent") or not tags:
             return
         packets = SPLIT_PACKETS.get(topic, 1) if self.split_packets else 1
-        messages = [tags]
+        messages = [(local, tags)]
         if self._fault("duplicate_messages"):
-            messages.append(tags)
+            messages.append((local, tags))
         if self._fault("zero_messages"):
-            messages.insert(1, zeroed(tags))
-        for message in messages:
-            for payload in telemetry_packets(self.meter.code, topic, local, message, packets):
+            # Stamped a second on, as a message of its own: at the real one's time it would
+            # only look like a duplicate of it, and never be seen as all zero.
+            messages.insert(1, (local + ZERO_MESSAGE_OFFSET, zeroed(tags)))
+        for stamp, message in messages:
+            for payload in telemetry_packets(self.meter.code, topic, stamp, message, packets):
                 self._send(topic, payload, qos=0)
         self.published[topic] = self.published.get(topic, 0) + 1
 

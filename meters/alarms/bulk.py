@@ -20,6 +20,7 @@ from django.db.models import F
 from meters.alarms.choices import AlarmKind
 from meters.alarms.models import Alarm
 from meters.alarms.rules import Condition
+from meters.names import shorten
 
 CHUNK = 1000
 MESSAGE_MAX = 300  # Alarm.message max_length
@@ -44,10 +45,10 @@ class Repeats:
         """Count ``n`` more repeats of ``alarm_id``, as of ``at``."""
         tally = self._by_id.get(alarm_id)
         if tally is None:
-            self._by_id[alarm_id] = _Tally(n, at, message[:MESSAGE_MAX], details)
+            self._by_id[alarm_id] = _Tally(n, at, shorten(message, MESSAGE_MAX), details)
             return
         tally.n += n
-        tally.at, tally.message, tally.details = at, message[:MESSAGE_MAX], details
+        tally.at, tally.message, tally.details = at, shorten(message, MESSAGE_MAX), details
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -94,7 +95,7 @@ class NewAlarm:
         """The unsaved Alarm row, first and last seen at ``at``."""
         kind = AlarmKind(self.condition.kind)
         return Alarm(meter_id=self.meter_id, kind=kind, source=kind.source,
-                     severity=kind.severity, message=self.condition.message[:MESSAGE_MAX],
+                     severity=kind.severity, message=shorten(self.condition.message, MESSAGE_MAX),
                      details=self.condition.details, first_seen_at=at, last_seen_at=at,
                      count=self.n)
 

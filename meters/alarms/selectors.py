@@ -14,7 +14,7 @@ from meters.selectors import meters_visible_to
 def alarm_list(*, user: Any) -> QuerySet[Alarm]:
     """Alarms on meters ``user`` may see, with meter and people joined."""
     return (Alarm.objects.filter(meter__in=meters_visible_to(user))
-            .select_related("meter", "acknowledged_by", "cleared_by"))
+            .select_related("meter", "meter__site", "acknowledged_by", "cleared_by"))
 
 
 def open_alarm_counts(alarms: QuerySet[Alarm]) -> dict[str, int]:

@@ -7,9 +7,10 @@ turns into a repeat.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -21,6 +22,9 @@ from meters.alarms.bulk import NewAlarm, NewAlarms, Repeats
 from meters.alarms.choices import AlarmState, Severity
 from meters.alarms.models import Alarm, Notification, NotificationChannel
 from meters.alarms.rules import Condition, Outcome
+from meters.audit.services import audit_record
+from meters.audit.snapshot import changes, snapshot
+from meters.names import shorten
 
 OPEN_STATES = (AlarmState.ACTIVE, AlarmState.ACKNOWLEDGED)
 
@@ -32,7 +36,7 @@ def _open_alarms(meter_ids: Iterable[int]) -> dict[tuple[int, str], Alarm]:
 
 def _repeat(alarm: Alarm, condition: Condition, at: datetime) -> None:
     Alarm.objects.filter(pk=alarm.pk).update(count=F("count") + 1, last_seen_at=at,
-                                            message=condition.message[:300],
+                                            message=shorten(condition.message, 300),
                                             details=condition.details)
 
 
@@ -140,6 +144,10 @@ class _AlarmBatch:
                              details=new.condition.details, n=new.n - 1)
 
 
+def _named(alarm: Alarm) -> str:
+    return f"{alarm.get_kind_display()} on {alarm.meter.code}"
+
+
 def _require_operator(user: Any) -> None:
     if not roles.has_role(user, roles.ADMIN, roles.OPERATOR):
         raise PermissionDenied("only operators and admins may acknowledge or clear alarms")
@@ -158,6 +166,9 @@ def alarm_acknowledge(*, alarm: Alarm, user: Any, comment: str = "") -> Alarm:
     alarm.acknowledged_at = timezone.now()
     alarm.ack_comment = comment.strip()[:2000]
     alarm.save(update_fields=["state", "acknowledged_by", "acknowledged_at", "ack_comment"])
+    audit_record(kind="alarm.acknowledge", obj=alarm, actor=user, object_repr=_named(alarm),
+                 before={"state": AlarmState.ACTIVE}, after={"state": alarm.state},
+                 detail=alarm.ack_comment)
     return alarm
 
 
@@ -168,11 +179,52 @@ def alarm_clear(*, alarm: Alarm, user: Any) -> Alarm:
     alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
     if alarm.state == AlarmState.CLEARED:
         raise ValidationError({"state": "this alarm is already cleared"})
+    before = alarm.state
     alarm.state = AlarmState.CLEARED
     alarm.cleared_at = timezone.now()
     alarm.cleared_by = user
     alarm.save(update_fields=["state", "cleared_at", "cleared_by"])
+    audit_record(kind="alarm.clear", obj=alarm, actor=user, object_repr=_named(alarm),
+                 before={"state": before},
+                 after={"state": alarm.state})
     return alarm
+
+
+def _channel_picture(channel: NotificationChannel) -> dict[str, Any]:
+    """A channel for the audit trail; a webhook's query string and credentials (tokens) are
+    left out: the trail must not become a copy of the secrets."""
+    picture = snapshot(channel, ["name", "kind", "target", "min_severity", "max_per_hour",
+                                 "enabled"])
+    parts = urlsplit(channel.target)
+    if parts.scheme in ("http", "https"):
+        host = parts.hostname or ""
+        hidden = "?…" if parts.query else ""
+        picture["target"] = f"{parts.scheme}://{host}{':' if parts.port else ''}" \
+                            f"{parts.port or ''}{parts.path}{hidden}"
+    return picture
+
+
+@transaction.atomic
+def channel_save(*, channel: NotificationChannel | None,
+                 save: Callable[[], NotificationChannel]) -> NotificationChannel:
+    """Create (``channel`` None) or change a channel with ``save`` and record it."""
+    before = _channel_picture(channel) if channel is not None else None
+    saved = save()
+    after = _channel_picture(saved)
+    if before is None:
+        audit_record(kind="channel.create", obj=saved, after=after)
+    else:
+        old, new = changes(before, after)
+        if old or new:
+            audit_record(kind="channel.update", obj=saved, before=old, after=new)
+    return saved
+
+
+@transaction.atomic
+def channel_delete(*, channel: NotificationChannel) -> None:
+    """Delete a channel (its delivery log goes with it) and record it."""
+    audit_record(kind="channel.delete", obj=channel, before=_channel_picture(channel))
+    channel.delete()
 
 
 def _over_limit(channel: NotificationChannel, now: datetime) -> bool:

@@ -103,6 +103,9 @@ class MeterWriteSerializer(serializers.Serializer):
     labels = LabelNamesField(required=False)
     ct_ratio = serializers.DecimalField(max_digits=7, decimal_places=1, required=False)
     pt_ratio = serializers.DecimalField(max_digits=7, decimal_places=1, required=False)
+    poll_interval_s = serializers.IntegerField(
+        required=False, allow_null=True, min_value=10, max_value=86400,
+        help_text="seconds; default the METER_DEFAULT_POLL_INTERVAL_S setting")
 
     def as_row(self) -> dict[str, Any]:
         """Validated data in the row parser's shape (None becomes blank)."""

@@ -56,6 +56,12 @@ def api_errors() -> Iterator[None]:
 class InventoryViewSet(viewsets.ModelViewSet):
     permission_classes = [RolePermissions]
 
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
+        services.inventory_save(instance=None, save=serializer.save)
+
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        services.inventory_save(instance=serializer.instance, save=serializer.save)
+
     def perform_destroy(self, instance: Any) -> None:
         with api_errors():
             services.inventory_delete(instance=instance)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kpm37.mqtt.protocol import INTERVAL_CHOICES
+from kpm37.errors import ValueOutOfRange
+from kpm37.mqtt.protocol import INTERVAL_CHOICES, check_interval
 from kpm37.profile import Profile
 from meters.jobs.builtin_kinds import jsonable, with_password
 from meters.jobs.choices import Priority
@@ -145,9 +146,11 @@ class UploadInterval(JobKind):
         level, value = payload.get("level"), payload.get("value")
         if level not in INTERVAL_CHOICES:
             raise PayloadInvalid("level", f"must be 'second' or 'minute', got {level!r}")
-        if value is not None and value not in INTERVAL_CHOICES[level]:
-            raise PayloadInvalid("value", f"{level} interval must be one of "
-                                 f"{INTERVAL_CHOICES[level]}, got {value!r}")
+        if value is not None:
+            try:  # V1.9's list, then the meter's own (the KPM37 has no 600 s)
+                check_interval(profile, level, value)
+            except ValueOutOfRange as exc:
+                raise PayloadInvalid("value", exc.reason) from None
         return {"level": level, "value": value}
 
     async def run(self, ctx: JobContext) -> dict[str, Any]:

@@ -213,7 +213,8 @@ class ReadBilling(JobKind):
         values = await ctx.device.read(names)
         out: dict[str, dict[str, Any]] = {}
         for name, value in values.items():
-            quantity, month = name.removeprefix("hist_").rsplit("_m", 1)
+            # KPM33B V3.4 §4.1: the history registers hold each month's consumption
+            quantity, month = name.removeprefix("consumed_").rsplit("_m", 1)
             out.setdefault(f"m{month}", {})[quantity] = value
         return out
 

@@ -17,7 +17,7 @@ from typing import Any
 from kpm37.errors import ModbusExceptionResponse
 from kpm37.modbus import pdu
 from kpm37.mqtt.client import MqttCommander
-from kpm37.mqtt.protocol import Command, PayloadError, Reply, parse_reply
+from kpm37.mqtt.protocol import Command, PayloadError, Reply
 from kpm37.profile import Profile
 from kpm37.scheduler import BusScheduler
 
@@ -124,7 +124,7 @@ class RecordingCommander(MqttCommander):
     def _on_reply(self, topic: str, payload: bytes) -> None:
         super()._on_reply(topic, payload)
         try:
-            reply = parse_reply(payload, topic)
+            reply = self.match_reply(topic, payload)  # recall data packets carry no oprid
         except PayloadError:
             return
         entry = self._by_oprid.get(reply.oprid)

@@ -9,6 +9,7 @@ meter through ``ctx.device`` (both transports) or ``ctx.commander`` (MQTT V1.9 c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -96,6 +97,11 @@ class JobKind:
         raise JobFailed when it cannot be known (then it is never sent twice)."""
         return None
 
+    def finished(self, job: Any) -> None:
+        """Called once the job is final (verified, failed, expired or cancelled), after the
+        commit, on a thread with the database: update the app's own rows here (a tariff's
+        sync state, a rollout's progress). An exception is logged, never raised."""
+
     def describe(self, payload: dict[str, Any]) -> str:
         """One line for pages and the CLI."""
         return f"{self.label}: {payload}"
@@ -123,6 +129,21 @@ def get_kind(name: str) -> JobKind:
     except KeyError:
         known = ", ".join(sorted(_KINDS))
         raise PayloadInvalid("kind", f"{name!r} is not a job kind (known: {known})") from None
+
+
+JobListener = Callable[[Any], None]
+_LISTENERS: list[JobListener] = []
+
+
+def register_job_listener(listener: JobListener) -> None:
+    """Call ``listener(job)`` whenever any job becomes final (after the commit); for the audit
+    trail and notifications. Idempotent."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+
+def job_listeners() -> list[JobListener]:
+    return list(_LISTENERS)
 
 
 def kind_names() -> list[str]:

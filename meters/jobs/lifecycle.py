@@ -9,6 +9,7 @@ and dispatches again every runnable job, whose task message may have been lost (
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,10 +22,11 @@ from django.utils import timezone
 from meters.jobs import selectors, tasks
 from meters.jobs.choices import JobState
 from meters.jobs.evidence import evidence_sha256
-from meters.jobs.kinds import get_kind
+from meters.jobs.kinds import get_kind, job_listeners
 from meters.jobs.models import MeterJob, ReportedState
 from meters.jobs.outcome import RETRY, VERIFIED, Outcome
 
+log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5  # interrupted (owner lost) attempts before a job gives up
 RETRY_BACKOFF_S = (2, 5, 10, 30, 60)
 
@@ -41,6 +43,14 @@ def job_start(*, job_id: int, owner: str, lease_s: float) -> bool:
     return bool(mine.update(state=JobState.RUNNING, owner=owner, started_at=now,
                             lease_until=now + timedelta(seconds=lease_s),
                             attempts=F("attempts") + 1))
+
+
+def job_defer(*, job_id: int, seconds: float, note: str) -> bool:
+    """Leave a queued job waiting ``seconds`` more without an attempt (its meter is offline);
+    it expires visibly at ``expires_at`` with ``note`` if the meter never comes back."""
+    until = timezone.now() + timedelta(seconds=seconds)
+    return bool(MeterJob.objects.filter(pk=job_id, state=JobState.QUEUED).update(
+        not_before=until, last_error=note))
 
 
 def jobs_renew(*, job_ids: list[int], owner: str, lease_s: float) -> int:
@@ -75,7 +85,24 @@ def job_settle(*, job_id: int, owner: str, outcome: Outcome) -> str:
     job.save()
     if job.state == JobState.QUEUED:
         dispatch(job, countdown=max(0.0, (job.not_before - now).total_seconds()))
+    else:
+        announce(job)
     return str(job.state)
+
+
+def announce(job: MeterJob) -> None:
+    """Tell the job's kind and the listeners that ``job`` is final, once this commits."""
+    job_id = job.pk
+    transaction.on_commit(lambda: _notify(job_id))
+
+
+def _notify(job_id: int) -> None:
+    job = MeterJob.objects.select_related("meter").get(pk=job_id)
+    for hook in (get_kind(job.kind).finished, *job_listeners()):
+        try:
+            hook(job)
+        except Exception:  # one app's bug must not stop the others hearing of the job
+            log.exception("job %s: %r failed on the finished job", job_id, hook)
 
 
 def _requeue(job: MeterJob, outcome: Outcome, now: datetime) -> None:
@@ -138,6 +165,7 @@ def jobs_sweep(*, now: datetime | None = None) -> SweepReport:
             state=JobState.QUEUED, expires_at__lte=now):
         _expire(job, now)
         job.save()
+        announce(job)
         report.expired += 1
     lapsed = MeterJob.objects.select_for_update(skip_locked=True).filter(
         state=JobState.RUNNING, lease_until__lt=now)
@@ -161,6 +189,8 @@ def _reclaim(job: MeterJob, now: datetime, report: SweepReport) -> None:
         job.state, job.not_before = JobState.QUEUED, now
         report.reclaimed += 1
     job.save()
+    if job.state != JobState.QUEUED:
+        announce(job)
 
 
 def _dispatch_runnable(now: datetime) -> int:

@@ -78,7 +78,7 @@ async def attempt_modbus(spec: JobSpec, scheduler: BusScheduler) -> Outcome:
 async def attempt_mqtt(spec: JobSpec) -> Outcome:
     """Run ``spec`` over V1.9 commands on a broker connection of its own."""
     profile = load_profile(spec.meter.profile)
-    commander = RecordingCommander(settings.MQTT_URL, mapping=profile.mqtt,
+    commander = RecordingCommander(settings.MQTT_URL, profile=profile,
                                    timeout_s=float(settings.JOBS_MQTT_REPLY_TIMEOUT_S))
     transport = MqttTransport(commander, {MQTT_UNIT: spec.meter.code})
     ctx = JobContext(job_id=spec.id, payload=spec.payload, meter=spec.meter, profile=profile,

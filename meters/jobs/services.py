@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kpm37.profile import load_profile
+from meters.choices import GatewayKind
 from meters.jobs import lifecycle
 from meters.jobs.choices import FINAL_STATES, JobState, Priority
 from meters.jobs.kinds import PayloadInvalid, get_kind
@@ -63,6 +64,7 @@ def _validated(meter: Meter, kind: str, payload: Any) -> tuple[Any, dict[str, An
         job_kind = get_kind(kind)
         if meter.transport not in job_kind.transports:
             raise PayloadInvalid("kind", f"{kind} is not available for {meter.transport} meters")
+        _check_reachable(meter)
         if not isinstance(payload, dict):
             raise PayloadInvalid("payload", "must be an object")
         clean = job_kind.validate(profile=load_profile(meter.profile), payload=payload,
@@ -70,6 +72,18 @@ def _validated(meter: Meter, kind: str, payload: Any) -> tuple[Any, dict[str, An
     except PayloadInvalid as exc:
         raise ValidationError({exc.field: exc.reason}) from None
     return job_kind, clean
+
+
+def _check_reachable(meter: Meter) -> None:
+    """Refuse a job no owner would ever run, instead of letting it expire unexplained."""
+    gateway = meter.gateway
+    if gateway is None:
+        return
+    if not gateway.enabled:
+        raise PayloadInvalid("meter", f"its gateway {gateway.name} is disabled")
+    if gateway.kind == GatewayKind.DIAL_IN:
+        raise PayloadInvalid("meter", f"it dials in through {gateway.name}; jobs on dial-in "
+                             "meters are not supported yet")
 
 
 def _same_request(job: MeterJob, meter: Meter, kind: str) -> MeterJob:
@@ -106,6 +120,7 @@ def job_cancel(*, job: MeterJob, by: Any = None, reason: str = "") -> MeterJob:
     job.refresh_from_db()
     if not done:
         raise ValidationError({"state": f"a {job.state} job cannot be cancelled"})
+    lifecycle.announce(job)
     return job
 
 

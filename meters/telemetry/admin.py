@@ -3,12 +3,14 @@
 from django.contrib import admin
 
 from meters.telemetry.models import (
+    CounterBaseline,
     DeadLetter,
     GatewayClaim,
     LatestState,
     PollRun,
     PollState,
     Reading,
+    RefusedReading,
     UnregisteredMeter,
 )
 
@@ -62,3 +64,25 @@ class PollRunAdmin(admin.ModelAdmin):
     list_filter = ["gateway"]
     search_fields = ["worker", "note"]
     date_hierarchy = "started_at"
+
+
+@admin.register(RefusedReading)
+class RefusedReadingAdmin(admin.ModelAdmin):
+    list_display = ["meter", "source", "time", "received_at", "reason"]
+    search_fields = ["meter__code"]
+    raw_id_fields = ["meter"]
+
+
+@admin.register(CounterBaseline)
+class CounterBaselineAdmin(admin.ModelAdmin):
+    """Read-only: a baseline is accepted on the meter page or the API, where it is applied."""
+
+    list_display = ["meter", "starts_at", "accepted_by", "accepted_at", "reason",
+                    "readings_restored"]
+    search_fields = ["meter__code", "reason"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False

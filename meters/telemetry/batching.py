@@ -32,9 +32,16 @@ from meters.telemetry.services import BatchResult, Rejected, mqtt_batch_ingest
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, datetime]
-DATABASE_AWAY = (OperationalError, InterfaceError, ProgrammingError)
-"""The database is down, unreachable or not migrated: keep the batch and retry it; no payload
-causes these, so nothing is turned into a dead letter because of them."""
+
+
+def database_away(exc: Exception) -> bool:
+    """The database is down, unreachable or not migrated (SQLSTATE class 42: undefined table
+    or column, no privilege): keep the batch and retry it. No payload causes these, so nothing
+    becomes a dead letter because of them."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    state = getattr(exc.__cause__, "sqlstate", None) or ""
+    return isinstance(exc, ProgrammingError) and state.startswith("42")
 
 
 def parse_packet(topic: str, payload: bytes) -> MqttMessage | Rejected:
@@ -102,7 +109,7 @@ class PacketBatcher:
                ) -> tuple[BatchResult, list[Hashable]]:
         """Store what is complete (everything if ``flush``); return the result and ack tokens.
 
-        Raises only when the database is away (see DATABASE_AWAY): then nothing is returned
+        Raises only when the database is away (see database_away): then nothing is returned
         for acknowledgement and the same content is stored by the next call."""
         self._complete(self.reassembler.flush() if flush else self.reassembler.poll())
         if not self._messages and not self._rejected:
@@ -113,9 +120,9 @@ class PacketBatcher:
             result = mqtt_batch_ingest(messages=self._messages, rejected=self._rejected,
                                        received_at=at)
             self._messages, self._rejected = [], []
-        except DATABASE_AWAY:
-            raise
-        except Exception:
+        except Exception as exc:
+            if database_away(exc):
+                raise
             log.exception("storing a batch of %d messages failed; storing them one by one",
                           len(self._messages))
             result = self._one_by_one(at)
@@ -133,9 +140,9 @@ class PacketBatcher:
             message = self._messages[0]
             try:
                 result = mqtt_batch_ingest(messages=[message], received_at=at)
-            except DATABASE_AWAY:
-                raise
             except Exception as exc:
+                if database_away(exc):
+                    raise
                 self._rejected.append(_unstorable(message, exc))
             else:
                 _add(total, result)
@@ -159,9 +166,9 @@ def _store_letter(letter: Rejected, at: datetime) -> BatchResult:
     """One dead letter alone; if even that fails, a bare one without payload or details."""
     try:
         return mqtt_batch_ingest(messages=[], rejected=[letter], received_at=at)
-    except DATABASE_AWAY:
-        raise
     except Exception as exc:
+        if database_away(exc):
+            raise
         log.error("dead letter on %s could not be stored (%r); storing a bare one",
                   letter.topic, exc)
     bare = Rejected(topic="", payload=b"", kind=DeadLetterKind.UNSTORABLE,

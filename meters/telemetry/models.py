@@ -9,6 +9,7 @@ is still a single index range scan on (meter, time) reading one JSON key.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from meters.models import Meter
@@ -137,3 +138,48 @@ class PollRun(models.Model):
 
     def __str__(self) -> str:
         return f"poll of {self.gateway_id} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RefusedReading(models.Model):
+    """A live reading refused because an energy counter went backwards, kept as it came so an
+    operator who accepts a meter reset or exchange can have it stored after all."""
+
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="refused_readings")
+    source = models.CharField(max_length=40)
+    time = models.DateTimeField(help_text="When the meter measured it (UTC)")
+    received_at = models.DateTimeField()
+    values = models.JSONField(default=dict)
+    extra = models.JSONField(default=dict, blank=True)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["meter", "time"]
+        constraints = [
+            models.UniqueConstraint(fields=["meter", "source", "time"],
+                                    name="refused_reading_unique_meter_source_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refused {self.meter_id} {self.source} {self.time:%Y-%m-%d %H:%M:%S}"
+
+
+class CounterBaseline(models.Model):
+    """An operator's acceptance of a meter reset or exchange: from ``starts_at`` on its energy
+    counters count from ``new_values``. Billing reads the period before and after as two."""
+
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="counter_baselines")
+    starts_at = models.DateTimeField(help_text="Time of the first reading on the new baseline")
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    accepted_at = models.DateTimeField()
+    reason = models.TextField()
+    old_values = models.JSONField(default=dict, help_text="counter -> last value before")
+    new_values = models.JSONField(default=dict, help_text="counter -> first value after")
+    readings_restored = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        indexes = [models.Index(fields=["meter", "starts_at"])]
+
+    def __str__(self) -> str:
+        return f"baseline of {self.meter_id} from {self.starts_at:%Y-%m-%d %H:%M:%S}"

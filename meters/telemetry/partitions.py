@@ -14,7 +14,7 @@ vacuum and bloat). Partitioned by month of ``time``:
 
 ``partitions_ensure`` runs with the daily retention task and by ``manage.py
 readings_partitions``; it keeps the current month and ``AHEAD`` months ahead in place. The
-migration 0006 turned the table into this layout. On SQLite (development without services)
+migration 0007 turned the table into this layout. On SQLite (development without services)
 the table stays plain and these functions do nothing.
 """
 
@@ -56,7 +56,7 @@ def partition_name(month: date) -> str:
 
 
 def is_partitioned() -> bool:
-    """Whether the readings table is partitioned here (PostgreSQL after migration 0006)."""
+    """Whether the readings table is partitioned here (PostgreSQL after migration 0007)."""
     if connection.vendor != "postgresql":
         return False
     with connection.cursor() as cursor:

@@ -75,7 +75,7 @@ class Claim:
         held = GatewayClaim.objects.filter(gateway=self.gateway, claimed_by=self.token).update(
             busy_until=until)
         if held and self.lease is not None:
-            self.lease.ttl_ms = max(self.lease.ttl_ms, int(seconds * 1000))
+            self.lease.ttl_ms = max(100, int(seconds * 1000))  # lapses as soon as the claim
             return self.lease.renew()
         return bool(held)
 

@@ -7,10 +7,21 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from kpm37.quantities import QUANTITIES
+from meters import names
+from meters.alarms.choices import AlarmState
+from meters.alarms.models import Alarm
 from meters.alarms.selectors import alarm_list, open_alarm_counts
 from meters.models import Meter
 from meters.selectors import meter_status_counts, meters_visible_to
-from meters.telemetry.models import DeadLetter, LatestState, Reading, UnregisteredMeter
+from meters.telemetry.choices import DeadLetterKind
+from meters.telemetry.models import (
+    DeadLetter,
+    LatestState,
+    PollRun,
+    PollState,
+    Reading,
+    UnregisteredMeter,
+)
 
 
 def reading_list(*, meter: Meter) -> QuerySet[Reading]:
@@ -32,8 +43,8 @@ def live_panel(meter: Meter) -> list[tuple[str, list[dict[str, Any]]]]:
         quantity = QUANTITIES.get(name)
         kind = quantity.kind if quantity else "other"
         groups.setdefault(kind, []).append({
-            "name": name, "label": quantity.label if quantity else name,
-            "unit": quantity.unit if quantity else "", **held})
+            "name": name, "label": names.label(name), "unit": names.unit(name),
+            "moment": names.as_moment(name, held.get("value")), **held})
     order = ["measurement", "energy", "demand", "temperature", "harmonic", "state", "other"]
     return [(k, sorted(groups[k], key=lambda q: q["name"])) for k in order if k in groups]
 
@@ -43,9 +54,22 @@ def dead_letter_list() -> QuerySet[DeadLetter]:
     return DeadLetter.objects.all()
 
 
+def site_zones_by_code(codes: set[str]) -> dict[str, str]:
+    """The site time zone of each meter code that has a site (one query)."""
+    return dict(Meter.objects.filter(code__in=codes, site__isnull=False)
+                .values_list("code", "site__timezone"))
+
+
 def dead_letter_counts() -> dict[str, int]:
     """Dead letters per kind, in one query."""
     return dict(DeadLetter.objects.order_by().values_list("kind").annotate(n=Count("id")))
+
+
+def dead_letter_cards() -> list[dict[str, Any]]:
+    """Dead-letter counts as the page's cards: kind (for the filter), its label, the count."""
+    labels = dict(DeadLetterKind.choices)
+    return [{"kind": kind, "label": labels.get(kind, kind.replace("-", " ").capitalize()),
+             "count": n} for kind, n in sorted(dead_letter_counts().items())]
 
 
 def unregistered_list(*, include_adopted: bool = False) -> QuerySet[UnregisteredMeter]:
@@ -62,7 +86,8 @@ def fleet_board(*, user: Any) -> dict[str, Any]:
     gateways: dict[str, dict[str, Any]] = {}
     for row in per_gateway:
         entry = gateways.setdefault(row["gateway__name"], {
-            "name": row["gateway__name"], "online": 0, "offline": 0, "never_seen": 0})
+            "name": row["gateway__name"], "online": 0, "offline": 0, "data_refused": 0,
+            "never_seen": 0})
         entry[row["status"].replace("-", "_")] = row["n"]
     return {
         "status": meter_status_counts(meters),
@@ -71,3 +96,24 @@ def fleet_board(*, user: Any) -> dict[str, Any]:
         "dead_letters": DeadLetter.objects.count(),
         "unregistered": unregistered_list().count(),
     }
+
+
+def meter_problems(meter: Meter) -> dict[str, Any]:
+    """What is wrong with a meter for its page: open alarms, refused data, failing polls."""
+    from meters.telemetry.baselines import baselines_of, refused_summary
+
+    poll = PollState.objects.filter(meter=meter).first()
+    failing = poll if poll is not None and (poll.failures or poll.last_error) else None
+    alarms = list(Alarm.objects.filter(meter=meter).exclude(state=AlarmState.CLEARED)
+                  .order_by("-last_seen_at"))
+    refused = refused_summary(meter)
+    return {"open_alarms": alarms, "refused": refused, "poll": poll, "poll_failing": failing,
+            "baselines": baselines_of(meter)[:5],
+            "any": bool(alarms or refused or failing)}
+
+
+def gateway_poll_health(gateway_id: int) -> dict[str, Any]:
+    """A gateway's recent poll runs and its meters' poll states (failures first)."""
+    runs = list(PollRun.objects.filter(gateway_id=gateway_id).order_by("-started_at")[:5])
+    states = {s.meter_id: s for s in PollState.objects.filter(meter__gateway_id=gateway_id)}
+    return {"runs": runs, "states": states}

@@ -13,12 +13,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from meters.alarms.choices import AlarmKind
 from meters.alarms.rules import Condition
 from meters.alarms.services import alarms_apply
+from meters.audit.services import audit_record
+from meters.audit.snapshot import snapshot
 from meters.choices import MeterStatus, TransportKind
 from meters.models import Meter
 from meters.telemetry import conf
@@ -46,7 +49,8 @@ def meters_mark_offline(*, now: datetime | None = None) -> list[int]:
     """Mark meters silent for N upload/poll intervals offline and raise their offline alarm."""
     now = now or timezone.now()
     n = conf.get("TELEMETRY_OFFLINE_INTERVALS")
-    online = Meter.objects.filter(status=MeterStatus.ONLINE)
+    speaking = (MeterStatus.ONLINE, MeterStatus.DATA_REFUSED)
+    online = Meter.objects.filter(status__in=speaking)
     silent: list[int] = []
     for interval in online.values_list("poll_interval_s", flat=True).distinct():
         cutoff = now - timedelta(seconds=interval * n)
@@ -55,7 +59,7 @@ def meters_mark_offline(*, now: datetime | None = None) -> list[int]:
     # Only rows still online flip, so a meter that spoke meanwhile stays: the rows are locked
     # and re-checked, then flipped in one UPDATE (not one per meter).
     flipped = list(Meter.objects.select_for_update().filter(pk__in=silent,
-                                                            status=MeterStatus.ONLINE)
+                                                            status__in=speaking)
                    .order_by("pk").values_list("pk", flat=True))
     Meter.objects.filter(pk__in=flipped).update(status=MeterStatus.OFFLINE)
     alarms_apply(outcomes=[(pk, {AlarmKind.OFFLINE: Condition(
@@ -82,12 +86,17 @@ def readings_purge(*, now: datetime | None = None) -> int:
 
 @transaction.atomic
 def unregistered_adopt(*, unregistered: UnregisteredMeter, site: Any = None, tenant: Any = None,
-                       profile: str = "kpm37", poll_interval_s: int = 300) -> Meter:
+                       profile: str = "kpm37", poll_interval_s: int | None = None) -> Meter:
     """Create the MQTT meter for an unregistered code; its later messages are then ingested."""
     meter = Meter(code=unregistered.code, transport=TransportKind.MQTT, site=site, tenant=tenant,
-                  profile=profile, poll_interval_s=poll_interval_s)
+                  profile=profile,
+                  poll_interval_s=poll_interval_s or settings.METER_DEFAULT_POLL_INTERVAL_S)
     meter.full_clean()
     meter.save()
     unregistered.adopted_meter = meter
     unregistered.save(update_fields=["adopted_meter"])
+    audit_record(kind="meter.adopt", obj=meter, after=snapshot(meter, [
+        "code", "transport", "profile", "site", "tenant", "poll_interval_s"]),
+        detail=f"heard from {unregistered.message_count} times since "
+               f"{unregistered.first_seen_at:%Y-%m-%d %H:%M} UTC")
     return meter

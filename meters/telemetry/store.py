@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kpm37.mqtt.topics import TELEIND
@@ -26,7 +27,9 @@ from meters.alarms.services import alarm_resolve, alarms_apply
 from meters.alarms.thresholds import thresholds_for
 from meters.choices import MeterStatus
 from meters.models import Meter
+from meters.names import counters_text
 from meters.telemetry import conf
+from meters.telemetry.baselines import refused_keep
 from meters.telemetry.bulk_write import (
     ReadingRow,
     Stored,
@@ -45,8 +48,6 @@ from meters.telemetry.pipeline import (
     merge_latest,
 )
 from meters.telemetry.store_checks import Refusal, check_candidate, check_duplicate
-
-__all__ = ["BatchResult", "Rejected", "readings_store"]
 
 
 @dataclass
@@ -77,6 +78,7 @@ class _Batch:
         self.rows: list[ReadingRow] = []  # plain tuples: no model instance per message
         self.outcomes: list[tuple[int, Outcome]] = []
         self.dead: list[Rejected] = []
+        self.refused: list[tuple[Candidate, str]] = []  # backwards counters, kept for a baseline
         self.existing = _existing(self.candidates)
 
     def state(self, meter_id: int) -> dict[str, dict[str, Any]]:
@@ -118,13 +120,16 @@ def _check(batch: _Batch, c: Candidate) -> bool:
         _refuse(batch, c, DeadLetterKind.ALL_ZERO,
                 "every value is zero: taken as a meter glitch, not as a reading")
         return False
-    if _refused(batch, c, check_candidate(c, batch.state(c.meter.pk), batch.received_at)):
+    refusal = check_candidate(c, batch.state(c.meter.pk), batch.received_at)
+    if _refused(batch, c, refusal):
+        if refusal is not None and refusal.kind == DeadLetterKind.COUNTER_JUMP:
+            batch.refused.append((c, refusal.reason))  # an exchange may jump up: keep it too
         return False
     backwards = backwards_counters(c, batch.state(c.meter.pk))
     if backwards:
-        text = ", ".join(f"{n} {was:g} -> {now:g}" for n, (was, now) in backwards.items())
-        reason = f"energy counter went backwards: {text}"
+        reason = f"energy counter went backwards: {counters_text(backwards)}"
         _refuse(batch, c, DeadLetterKind.COUNTER_BACKWARDS, reason)
+        batch.refused.append((c, reason))
         batch.outcomes.append((c.meter.pk, {AlarmKind.COUNTER_BACKWARDS: Condition(
             AlarmKind.COUNTER_BACKWARDS, reason,
             {"counters": {n: {"was": w, "now": v} for n, (w, v) in backwards.items()}})}))
@@ -173,7 +178,10 @@ def readings_store(*, candidates: list[Candidate], dead: Iterable[Rejected] = ()
             result.duplicates += 1
     inserted = readings_insert(batch.rows)  # COPY; a concurrent repeat is skipped there too
     _save_latest(batch)
-    _mark_seen({c.meter.pk for c in batch.candidates}, batch.received_at)
+    refused_keep(refused=batch.refused, received_at=batch.received_at)
+    accepted = {meter_id for meter_id, *_ in batch.rows}
+    _mark_seen({c.meter.pk for c in batch.candidates}, batch.received_at, accepted=accepted,
+               refused={c.meter.pk for c, _ in batch.refused} - accepted)
     alarms_apply(outcomes=[(m, o) for m, o in batch.outcomes if o], at=batch.received_at)
     dead_letters_save(dead=batch.dead, at=batch.received_at)
     result.stored = inserted
@@ -187,12 +195,18 @@ def _save_latest(batch: _Batch) -> None:
     latest_upsert([(m, batch.latest[m], batch.received_at) for m in sorted(batch.changed)])
 
 
-def _mark_seen(meter_ids: set[int], at: datetime) -> None:
-    """Meters that spoke are online; an offline alarm clears when its meter returns."""
+def _mark_seen(meter_ids: set[int], at: datetime, accepted: set[int], refused: set[int]) -> None:
+    """Meters that spoke are online, or "data refused" when all they sent was refused for a
+    backwards counter (and stay so until a reading is accepted again: a duplicate or an
+    all-zero message does not make them Online); an offline alarm clears when one returns."""
     if not meter_ids:
         return
     returning = list(Meter.objects.filter(pk__in=meter_ids, status=MeterStatus.OFFLINE)
                      .values_list("pk", flat=True))
-    Meter.objects.filter(pk__in=meter_ids).update(status=MeterStatus.ONLINE, last_seen_at=at)
+    spoke = Meter.objects.filter(pk__in=meter_ids - refused)
+    still_refused = Q(status=MeterStatus.DATA_REFUSED) & ~Q(pk__in=accepted)
+    spoke.filter(still_refused).update(last_seen_at=at)
+    spoke.exclude(still_refused).update(status=MeterStatus.ONLINE, last_seen_at=at)
+    Meter.objects.filter(pk__in=refused).update(status=MeterStatus.DATA_REFUSED, last_seen_at=at)
     for meter_id in returning:
         alarm_resolve(meter_id=meter_id, kind=AlarmKind.OFFLINE, at=at)

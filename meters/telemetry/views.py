@@ -6,17 +6,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from kpm37.quantities import QUANTITIES
 from meters.access import role_required
 from meters.htmx import template_for
+from meters.local_time import reader_of
 from meters.models import Site, Tenant
 from meters.selectors import meters_visible_to
-from meters.telemetry import selectors, services
+from meters.telemetry import charts, selectors, services
+from meters.telemetry.baselines import counter_baseline_accept
+from meters.telemetry.exports import history_csv_lines
 from meters.telemetry.filtersets import DeadLetterFilterSet, ReadingFilterSet
 from meters.telemetry.forms import AdoptForm
 from meters.telemetry.models import UnregisteredMeter
@@ -44,20 +49,49 @@ def live(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required()
 def history(request: HttpRequest, pk: int) -> HttpResponse:
-    """A Chart.js chart of chosen quantities over a time range (?quantity=&since=&until=)."""
-    meter = get_object_or_404(meters_visible_to(request.user), pk=pk)
+    """A meter's history on a time axis in the reader's zone (?quantity=&since=&until=), or
+    its energy per hour or day per rate as bars (?chart=energy&bucket=day)."""
+    meter = get_object_or_404(meters_visible_to(request.user).select_related("site"), pk=pk)
+    zone = reader_of(request).zone_for(meter)
+    query = request.GET.copy()
+    energy = query.get("chart") == "energy"
+    if energy:  # bars read the per-rate counters, whatever quantities were picked
+        query.setlist("quantity", charts.RATE_COUNTERS)
+    elif not query.getlist("quantity"):
+        query.setlist("quantity", DEFAULT_CHART)
+    with timezone.override(zone):  # since/until are typed in the zone the page shows
+        filterset = ReadingFilterSet(query, queryset=selectors.reading_list(meter=meter))
+        valid = filterset.is_valid()
+    chosen = [n for n in query.getlist("quantity") if n in QUANTITIES]
+    bucket = query.get("bucket") if query.get("bucket") in charts.BUCKETS else "day"
+    rows = list(filterset.qs[:CHART_POINTS]) if valid and not energy else []
+    return render(request, "telemetry/history.html", {
+        "meter": meter, "filterset": filterset, "limit": CHART_POINTS, "points": len(rows),
+        "groups": charts.quantity_groups(), "chosen": chosen, "energy": energy,
+        "bucket": bucket, "zone": getattr(zone, "key", "UTC"),
+        "chart": (charts.energy_bars(filterset.qs, bucket, zone) if valid and energy
+                  else {"series": charts.line_series(rows, chosen, meter.poll_interval_s)})})
+
+
+@role_required()
+def history_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The history page's readings as CSV (same ?quantity=&since=&until=), times as shown."""
+    meter = get_object_or_404(meters_visible_to(request.user).select_related("site"), pk=pk)
+    zone = reader_of(request).zone_for(meter)
     query = request.GET.copy()
     if not query.getlist("quantity"):
         query.setlist("quantity", DEFAULT_CHART)
-    filterset = ReadingFilterSet(query, queryset=selectors.reading_list(meter=meter))
-    names = [n for n in query.getlist("quantity") if n in QUANTITIES]
-    rows = list(filterset.qs[:CHART_POINTS]) if filterset.is_valid() else []
-    series = {n: [{"x": r.time.isoformat(), "y": r.values[n]} for r in reversed(rows)
-                  if n in r.values] for n in names}
-    return render(request, "telemetry/history.html", {
-        "meter": meter, "filterset": filterset, "series": series, "limit": CHART_POINTS,
-        "quantities": sorted((q.name, q.label) for q in QUANTITIES.values()), "chosen": names,
-        "points": len(rows)})
+    with timezone.override(zone):
+        filterset = ReadingFilterSet(query, queryset=selectors.reading_list(meter=meter))
+        if not filterset.is_valid():
+            return HttpResponse("; ".join(f"{f}: {' '.join(e)}" for f, e in
+                                          filterset.errors.items()), status=400,
+                                content_type="text/plain; charset=utf-8")
+    chosen = [n for n in query.getlist("quantity") if n in QUANTITIES]
+    response = StreamingHttpResponse(history_csv_lines(filterset.qs, chosen, zone),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{meter.code}-history.csv"'
+    return response
 
 
 @role_required(fleet_wide=True)
@@ -66,8 +100,11 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
     filterset = DeadLetterFilterSet(request.GET, queryset=selectors.dead_letter_list())
     letters = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     page = Paginator(letters, 50).get_page(request.GET.get("page"))
+    zones = selectors.site_zones_by_code({d.meter_code for d in page if d.meter_code})
+    for letter in page:
+        letter.zone = zones.get(letter.meter_code)
     return render(request, "telemetry/dead_letters.html", {
-        "filterset": filterset, "page": page, "counts": selectors.dead_letter_counts()})
+        "filterset": filterset, "page": page, "cards": selectors.dead_letter_cards()})
 
 
 @role_required(fleet_wide=True)
@@ -96,3 +133,20 @@ def adopt(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("telemetry:unregistered")
     messages.success(request, f"{meter.code} adopted as an MQTT meter")
     return redirect("telemetry:unregistered")
+
+
+@require_POST
+@role_required(fleet_wide=True, permission="telemetry.add_counterbaseline")
+def baseline_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept a meter's reset or exchange (the meter page's form): a new counter baseline."""
+    meter = get_object_or_404(meters_visible_to(request.user), pk=pk)
+    try:
+        baseline = counter_baseline_accept(meter=meter, user=request.user,
+                                           reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(
+            f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()))
+    else:
+        messages.success(request, f"new baseline accepted; {baseline.readings_restored} "
+                                  f"refused reading{pluralize(baseline.readings_restored)} stored")
+    return redirect("meters:meter-detail", pk=meter.pk)

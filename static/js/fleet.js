@@ -40,3 +40,12 @@ document.addEventListener("htmx:responseError", function (evt) {
   if (label) { label.textContent = "the server refused this (" + evt.detail.xhr.status + "); reload the page"; }
   box.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
 });
+
+/* The time-zone switch: "My time zone" means the browser's own IANA zone. */
+document.addEventListener("submit", function (evt) {
+  var form = evt.target;
+  if (!form.matches || !form.matches("form[data-time-zone-control]")) { return; }
+  try {
+    form.querySelector("input[name=mine]").value = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  } catch (e) { /* keep the zone the server had */ }
+}, true);

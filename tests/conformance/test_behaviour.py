@@ -64,15 +64,21 @@ def relay_fc05(profile: str) -> None:
 def history_consumption(profile: str) -> None:
     """The month is frozen at 0:00 of the monthly date; the history holds consumption."""
     meter, utc = meter_at(profile, datetime(2026, 2, 27, 12, tzinfo=UTC))
+    day = 1  # KPM33B §4.1: 0:00 on the 1st
+    if meter.profile.has("billing_day"):  # KPM37: the monthly date S_d
+        day = 5
+        meter.set_parameter("billing_day", day)
     meter.set_load(voltage=230.0, current=10.0, power_factor=1.0)  # 6.9 kW, all active
-    utc.now = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
+    utc.now = datetime(2026, 3, day, 0, 0, tzinfo=UTC) - timedelta(hours=1)
+    assert meter.frozen_month(2026, 3) is None
+    utc.now += timedelta(hours=1)
     at_midnight = meter.quantities()["total_active_energy"]
-    utc.now = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    utc.now += timedelta(hours=10)
     frozen = meter.frozen_month(2026, 3)
     assert frozen is not None and frozen["total_active_energy"] == pytest.approx(at_midnight)
     this_month, last_month = floats(meter, 0x009C, 2)
-    assert this_month == pytest.approx(6.9 * 10, rel=1e-5)  # 0:00 to 10:00 on the 1st
-    assert last_month > 0  # February since the meter began, frozen on 1 March
+    assert this_month == pytest.approx(6.9 * 10, rel=1e-5)  # 0:00 to 10:00 on the date
+    assert last_month > 0  # since the meter began, frozen at 0:00 on the date
 
 
 def demand_window(profile: str) -> None:

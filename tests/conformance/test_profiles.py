@@ -41,6 +41,8 @@ def test_register_row(profile: str, fact: Fact) -> None:
     if limits:
         assert (reg.minimum, reg.maximum) == (float(limits[1]), float(limits[2]))
     assert "KPM33B manual V3.4" in reg.source, "the register names the document it follows"
+    if fact.assumed:  # what the documents leave open, the profile says it assumed
+        assert "assumed" in reg.source, (reg.source, fact.assumed)
 
 
 @pytest.mark.parametrize(("profile", "fact"), per_profile("choice"),

@@ -69,6 +69,8 @@ def test_a_relay_job_queued_during_a_billing_read_starts_within_one_frame(
         job.refresh_from_db()
         assert job.state == JobState.VERIFIED, job.failure
         assert len(job.result["months"]) == 13
+        # each month's consumption by quantity (KPM33B V3.4 §4.1), this month's so far
+        assert job.result["months"]["m00"]["total_active_energy"] >= 0
 
 
 def test_a_job_whose_owner_died_is_reclaimed_and_its_effect_not_repeated(bus: SimBus) -> None:

@@ -192,3 +192,30 @@ def test_another_app_adds_a_kind_through_the_registry(bus: SimBus) -> None:
     job = job_submit(meter=bus.meters[3], kind="test_billing_day", payload={"day": 9})
     bus.run_jobs()
     assert _reload(job).state == JobState.VERIFIED and bus.sims[3].parameter("billing_day") == 9
+
+
+def test_a_job_no_owner_could_run_is_refused(bus: SimBus) -> None:
+    bus.gateway.enabled = False
+    bus.gateway.save()
+    with pytest.raises(ValidationError) as caught:
+        job_submit(meter=bus.meters[3], kind="read")
+    assert "is disabled" in caught.value.message_dict["meter"][0]
+
+
+def test_kinds_and_listeners_hear_of_every_final_job(
+        bus: SimBus, django_capture_on_commit_callbacks) -> None:
+    from meters.jobs.kinds import _LISTENERS, register_job_listener
+
+    heard: list[tuple[int, str]] = []
+    register_job_listener(lambda job: heard.append((job.pk, job.state)))
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            good = job_submit(meter=bus.meters[3], kind="read", payload={"names": ["ct_ratio"]})
+            gone = job_submit(meter=bus.meters[7], kind="read", payload={"names": ["ct_ratio"]})
+        with django_capture_on_commit_callbacks(execute=True):
+            job_cancel(job=gone)
+        with django_capture_on_commit_callbacks(execute=True):
+            bus.run_jobs()
+    finally:
+        _LISTENERS.pop()
+    assert sorted(heard) == sorted([(gone.pk, "cancelled"), (good.pk, "verified")])

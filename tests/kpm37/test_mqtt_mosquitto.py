@@ -72,3 +72,31 @@ def test_mosquitto_sub_sees_v19_payloads_from_a_simulated_meter() -> None:
         assert payload["ua"] == pytest.approx(sim.quantities()["voltage_a"], abs=1e-3)
 
     run(scenario())
+
+
+def test_recall_data_packets_without_oprid_reach_the_right_recall() -> None:
+    """V1.9 §4.6: only the first reply packet carries the oprid. Two meters and two months
+    recalled at once: each data packet is matched by meter id and month, none mixed up."""
+    url = mosquitto_url()
+
+    async def scenario() -> None:
+        utc = ManualUtc()
+        sims = [make_meter(utc), make_meter(utc)]
+        for n, sim in enumerate(sims):
+            sim.set_load(current=5.0 + 10 * n)
+        utc.now = utc.now.replace(month=6, day=10)  # freezes on 1 April, 1 May and 1 June
+        async with (running(sims, url, interval_override_s=30),
+                    MqttCommander(url, profile=PROFILE, timeout_s=10) as cmd):
+            asks = [(sim, month) for sim in sims for month in (4, 5)]
+            got = await asyncio.gather(*(cmd.recall_month(sim.code, 2026, month)
+                                         for sim, month in asks))
+        for (sim, month), values in zip(asks, got, strict=True):
+            frozen = sim.frozen_month(2026, month)
+            assert frozen is not None
+            assert values["import_active_energy"] == pytest.approx(
+                frozen["import_active_energy"], rel=1e-6)
+            assert values["export_active_energy_r4"] == pytest.approx(
+                frozen["export_active_energy_r4"], abs=1e-3)
+        assert got[0]["import_active_energy"] != got[2]["import_active_energy"]
+
+    run(scenario())

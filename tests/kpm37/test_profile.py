@@ -93,6 +93,11 @@ HEADER = "name: t\ndefaults: {group: x}\nread_blocks:\n  - {start: 0, end: 100}\
     ("  - {name: a, address: 0, type: ascii}\n",
      "register 'a': type 'ascii' needs an explicit words count"),
     ("  - {name: a, address: 0, group: x, colour: red}\n", "register 'a': unknown keys"),
+    # a meter serving W read as kW would show a thousand times its power
+    ("  - {name: active_power_a, address: 0, type: float32, unit: W}\n",
+     "register 'active_power_a': unit W needs scale 0.001 into kW, got 1"),
+    ("  - {name: active_power_a, address: 0, type: float32, unit: kWh, scale: 0.001}\n",
+     "register 'active_power_a': unit 'kWh' does not convert to 'kW'"),
 ])
 def test_broken_profiles_are_refused_with_the_register_and_reason(
         tmp_path: Path, registers: str, message: str) -> None:
@@ -133,3 +138,28 @@ def test_parameters_leave_out_relay_coils_and_profile_names_are_plain() -> None:
     assert "do1" not in names and "password" not in names
     with pytest.raises(ProfileError, match="may use only"):
         load_profile("../kpm37")
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ("password: {register: a, rule: unlock, unlock_seconds: 60}\n", "say which source"),
+    ("password: {register: a, rule: first_in_write, unlock_seconds: 60, source: s}\n",
+     "unlock_seconds > 0 goes with rule unlock"),
+    ("password: {register: nope, rule: first_in_write, source: s}\n",
+     "password register 'nope' is not a register"),
+    ("tou_sizes: {zones: 4, day_tables: 1, periods_per_day: 8, rates: 4}\n", "tou_sizes"),
+    ("tou_sizes: {zones: 4, day_tables: 1, periods_per_day: 8, rates: 6, source: s}\n",
+     "rates at most 5"),
+])
+def test_password_rule_and_tou_sizes_need_their_source(tmp_path: Path, section: str,
+                                                       message: str) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(section + HEADER + "  - {name: a, address: 0, group: x}\n")
+    with pytest.raises(ProfileError, match=message):
+        load_profile(path)
+
+
+def test_each_profile_states_its_password_rule_with_its_source() -> None:
+    kpm33b, kpm37 = (load_profile(n).password_rule for n in ("kpm33b", "kpm37"))
+    assert kpm33b.first_in_write and "V1.9 §4.8" in kpm33b.source
+    assert (kpm37.rule, kpm37.unlock_seconds) == ("unlock", 60)
+    assert "assumed" in kpm37.source and "front panel" in kpm37.source

@@ -29,9 +29,11 @@ def body(code: str, time: str, **tags: object) -> bytes:
 class Publisher:
     """A paho client publishing at QoS 1 and waiting for the broker's PUBACK each time."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, username: str | None = None) -> None:
         self.client = paho.Client(CallbackAPIVersion.VERSION2,
                                   client_id=f"pub-{uuid.uuid4().hex[:8]}")
+        if username:
+            self.client.username_pw_set(username)
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
 

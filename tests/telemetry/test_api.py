@@ -41,7 +41,8 @@ def test_readings_history_filters_and_latest_on_meter_detail(
                     {"since": "2026-03-01T11:00:00Z"}).json()
     assert since["count"] == 1
     latest = api.get(f"/api/meters/{meter.pk}/").json()["latest"]
-    assert latest["voltage_a"] == {"value": 231, "time": "2026-03-01T11:00:00+00:00"}
+    assert latest["voltage_a"] == {"value": 231, "time": "2026-03-01T11:00:00+00:00",
+                                   "label": "Voltage A", "unit": "V", "rate": None}
     assert latest["frequency"]["value"] == 50
 
 

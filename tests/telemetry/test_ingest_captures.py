@@ -83,6 +83,6 @@ def test_energy_counter_going_backwards_is_refused_and_alarmed(capture_meters: A
     result = ingest("MQTT_ENY_NOW", [lower])
     assert result.stored == 0 and result.dead[DeadLetterKind.COUNTER_BACKWARDS] == 1
     letter = DeadLetter.objects.get(kind=DeadLetterKind.COUNTER_BACKWARDS)
-    assert "import_active_energy 163.486 -> 150" in letter.reason
+    assert "Import active energy 163.486 kWh -> 150.000 kWh" in letter.reason
     assert bytes(letter.payload) == lower
     assert Alarm.objects.get(kind=AlarmKind.COUNTER_BACKWARDS).meter.code == "33B1225950027"

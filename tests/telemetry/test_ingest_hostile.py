@@ -10,8 +10,12 @@ restarted process is not handed it again.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import tempfile
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,11 +25,12 @@ from meters.alarms.models import Alarm
 from meters.telemetry.choices import DeadLetterKind
 from meters.telemetry.models import DeadLetter, LatestState, Reading
 from tests.factories import MeterFactory, SiteFactory
-from tests.services import require_postgres
+from tests.services import require_postgres, require_tool
 from tests.telemetry.background import wait_until
 from tests.telemetry.hostile import Publisher, body, local, start_ingest
 from tests.telemetry.private_broker import PrivateBroker
 
+DEPLOY_CONF = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "kpm-fleet.conf"
 BIG_LIMIT = "4000000"  # lets the 1 MB and 200 kB payloads reach the parser in the first test
 
 
@@ -143,3 +148,35 @@ def test_message_over_the_size_limit_is_a_bounded_dead_letter(
     finally:
         pub.close()
         ingest.stop()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_deployed_broker_refuses_a_1_mb_message(vienna: Any) -> None:
+    """The size limit of deploy/mosquitto/kpm-fleet.conf, on a Mosquitto of the test's own."""
+    require_postgres()
+    limit = [line for line in DEPLOY_CONF.read_text().splitlines()
+             if line.startswith("max_packet_size ")]
+    assert limit, "deploy/mosquitto/kpm-fleet.conf sets no max_packet_size"
+    workdir = Path(tempfile.mkdtemp(prefix="kpm-mosquitto-"))
+    workdir.chmod(0o777)
+    limited = PrivateBroker(workdir, extra_conf=limit[0] + "\n")
+    limited.start()
+    meter = MeterFactory(mqtt=True, site=vienna, tenant=None)
+    ingest = start_ingest(limited.port)
+    try:
+        huge = body(meter.code, local("Europe/Vienna"), ua=230.0, pad="x" * 1_000_000)
+        refused = subprocess.run([require_tool("mosquitto_pub"), "-p", str(limited.port), "-q",
+                                  "1", "-t", "MQTT_RT_DATA", "-s"], input=huge,
+                                 capture_output=True, timeout=20, check=False)
+        assert refused.returncode != 0  # the broker closed the connection
+        pub = Publisher(limited.port)
+        pub.send(body(meter.code, local("Europe/Vienna", -timedelta(minutes=1)), ua=231.0))
+        pub.close()
+        assert wait_until(lambda: Reading.objects.filter(meter=meter).exists(), 30)
+        time.sleep(0.5)
+        assert not DeadLetter.objects.exists()  # the 1 MB message never reached ingest
+    finally:
+        ingest.stop()
+        limited.stop()
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,6 +1,6 @@
 """The readings table by month on PostgreSQL: where rows land, months ahead, retention.
 
-Against the real migrated test database (migration 0006 partitions it); DDL is transactional
+Against the real migrated test database (migration 0007 partitions it); DDL is transactional
 in PostgreSQL, so every test's partitions vanish with its transaction.
 """
 

@@ -84,14 +84,17 @@ class NotificationChannelViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer: Any) -> None:
         self._checked(NotificationChannel(**serializer.validated_data))
-        serializer.save()
+        services.channel_save(channel=None, save=serializer.save)
 
     def perform_update(self, serializer: Any) -> None:
         channel = NotificationChannel(pk=serializer.instance.pk, **{
             f: serializer.validated_data.get(f, getattr(serializer.instance, f))
             for f in ("name", "kind", "target", "min_severity", "max_per_hour", "enabled")})
         self._checked(channel)
-        serializer.save()
+        services.channel_save(channel=serializer.instance, save=serializer.save)
+
+    def perform_destroy(self, instance: NotificationChannel) -> None:
+        services.channel_delete(channel=instance)
 
     @staticmethod
     def _checked(channel: NotificationChannel) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from meters import names
 from meters.models import Meter, Site, Tenant
 from meters.telemetry.models import DeadLetter, Reading, UnregisteredMeter
 from meters.telemetry.selectors import latest_of
@@ -16,8 +17,12 @@ LATEST_SCHEMA = {
     "type": "object",
     "additionalProperties": {
         "type": "object",
-        "properties": {"value": {"type": "number"}, "time": {"type": "string",
-                                                           "format": "date-time"}},
+        "properties": {"value": {"type": "number"},
+                       "time": {"type": "string", "format": "date-time"},
+                       "label": {"type": "string"}, "unit": {"type": "string"},
+                       "rate": {"type": "string", "nullable": True,
+                                "description": "sharp, peak, flat, valley or deep valley for a "
+                                               "per-rate counter"}},
     },
 }
 
@@ -31,7 +36,11 @@ class LatestField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, meter: Meter) -> dict[str, Any]:
-        return latest_of(meter)
+        """Each quantity with its value at the meter's resolution, time, label, unit, rate."""
+        return {name: {**held, "value": names.rounded(name, held.get("value")),
+                       "label": names.label(name), "unit": names.unit(name),
+                       "rate": names.rate_of(name)}
+                for name, held in latest_of(meter).items()}
 
 
 class ReadingSerializer(serializers.ModelSerializer):
@@ -48,6 +57,7 @@ class ReadingSerializer(serializers.ModelSerializer):
         if wanted:
             data["values"] = {k: v for k, v in data["values"].items() if k in wanted}
             data["extra"] = {}
+        data["values"] = {k: names.rounded(k, v) for k, v in data["values"].items()}
         return data
 
 
@@ -87,4 +97,6 @@ class AdoptSerializer(serializers.Serializer):
     tenant = serializers.SlugRelatedField(slug_field="name", queryset=Tenant.objects.all(),
                                           required=False, allow_null=True)
     profile = serializers.CharField(required=False, default="kpm37")
-    poll_interval_s = serializers.IntegerField(required=False, default=300, min_value=10)
+    poll_interval_s = serializers.IntegerField(
+        required=False, min_value=10,
+        help_text="seconds; default the METER_DEFAULT_POLL_INTERVAL_S setting")

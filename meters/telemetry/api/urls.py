@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from meters.telemetry.api import views
+from meters.telemetry.api import baseline_views, views
 
 app_name = "telemetry-api"
 
@@ -15,5 +15,8 @@ router.register("unregistered-meters", views.UnregisteredMeterViewSet, basename=
 urlpatterns = [
     path("meters/<int:meter_pk>/readings/", views.ReadingListView.as_view(),
          name="meter-readings"),
+    path("quantities/", baseline_views.QuantityListView.as_view(), name="quantities"),
+    path("meters/<int:meter_pk>/baselines/", baseline_views.CounterBaselineListView.as_view(),
+         name="meter-baselines"),
     *router.urls,
 ]

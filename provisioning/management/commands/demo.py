@@ -19,7 +19,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from provisioning.demo.config import DemoConfig, DemoConfigError
 from provisioning.demo.parts import busy_ports, control_hint, demo_parts
-from provisioning.demo.seed import DemoSeedError, FleetShape, demo_fleet_seed
+from provisioning.demo.seed import (
+    DEMO_POLL_INTERVAL_S,
+    DemoSeedError,
+    FleetShape,
+    demo_fleet_seed,
+)
 from provisioning.demo.supervisor import Supervisor
 
 
@@ -85,7 +90,9 @@ class Command(BaseCommand):
         env = dict(os.environ)
         # The demo is a local development server: DEBUG serves static files without collectstatic.
         env.update(DEBUG="1", MQTT_URL=config.mqtt_url, PYTHONUNBUFFERED="1",
-                   DJANGO_SETTINGS_MODULE="config.settings")
+                   DJANGO_SETTINGS_MODULE="config.settings",
+                   # meters imported into the demo are polled like the seeded ones
+                   METER_DEFAULT_POLL_INTERVAL_S=str(DEMO_POLL_INTERVAL_S))
         return env
 
     def _start(self, supervisor: Supervisor, config: DemoConfig) -> None:

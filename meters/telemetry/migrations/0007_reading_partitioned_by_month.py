@@ -76,7 +76,7 @@ def partition(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("telemetry", "0005_dead_letter_kinds_hostile_input"),
+        ("telemetry", "0006_merge_hostile_input_and_baselines"),
     ]
 
     operations = [

@@ -1,0 +1,1 @@
+"""The tariff API: /api/tariffs/ and its previews."""
