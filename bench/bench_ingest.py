@@ -53,7 +53,7 @@ class Sizes:
     rounds: int
 
 
-FULL = Sizes(meters=2_000, batched=20_000, naive=2_000, storm=6_000, memory=2_000, rounds=4)
+FULL = Sizes(meters=2_000, batched=8_000, naive=1_000, storm=3_000, memory=2_000, rounds=2)
 QUICK = Sizes(meters=50, batched=600, naive=100, storm=300, memory=500, rounds=2)
 
 

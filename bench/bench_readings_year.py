@@ -38,7 +38,7 @@ from webdb import throwaway_database
 
 METERS = 10 if quick() else 200
 MONTHS = 3 if quick() else 12
-BUILD_S = 30 if quick() else 120
+BUILD_S = 20 if quick() else 90
 CADENCE = "15 minutes"
 FLEET_ROWS_A_MONTH = 30_000_000
 REQUESTS = 5 if quick() else 25
