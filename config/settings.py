@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "meters.relays",
     "tariffs",
     "provisioning",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "meters.navigation.navigation",
                 "meters.time_views.time_zone_context",
             ],
         },
@@ -107,6 +109,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
+# Log-in lockout: this many failures per user name, or per client address, lock log-in for
+# LOGIN_LOCKOUT_S seconds (even with the right password); reset mails per hour likewise.
+LOGIN_FAILURES_PER_USER = 5
+LOGIN_FAILURES_PER_IP = 20
+LOGIN_LOCKOUT_S = 15 * 60
+PASSWORD_RESET_PER_EMAIL = 3
+PASSWORD_RESET_PER_IP = 10
+# The reverse proxies whose X-Forwarded-For names the client (audit trail, per-address limits).
+TRUSTED_PROXY_IPS = env_list("TRUSTED_PROXY_IPS", "127.0.0.1,::1")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -136,7 +148,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.TokenKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -148,6 +160,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Bodies are parsed by our guarded parsers: bounded size and nesting, no NUL characters.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.GuardedJSONParser",
+        "config.parsers.GuardedFormParser",
+        "config.parsers.GuardedMultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"channel-test": "5/min", "channel-test-channel": "5/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "KPM Fleet API",
@@ -158,6 +177,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schema and the docs are for people with a role, like the API itself.
+    "SERVE_PERMISSIONS": ["meters.api.permissions.HasAnyRole"],
 }
 
 # Celery: Redis at scale; by default a spool-directory broker that needs no server but still
@@ -186,14 +207,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 REDIS_URL = env_str("REDIS_URL", "")
+# Login lockouts, password-reset and test-button rate limits are counted in the cache: Redis
+# when REDIS_URL is set (every web process counts together), else this process's memory.
+CACHES = {"default": (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+     "KEY_PREFIX": "kpm-fleet"} if REDIS_URL else
+    {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
 
 MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
 # Poll (Modbus) / expected upload (MQTT) interval of a meter added without one (CSV, API, adopt).
 METER_DEFAULT_POLL_INTERVAL_S = env_int("METER_DEFAULT_POLL_INTERVAL_S", 300)
-
-# How many reverse proxies in front of Django append to X-Forwarded-For (nginx in deploy/: 1);
-# the audit trail takes the client address from there, else from the socket.
-AUDIT_TRUSTED_PROXY_HOPS = env_int("AUDIT_TRUSTED_PROXY_HOPS", 0)
 
 # Meter jobs (docs/jobs.md). The meters' write password (the KPM37 default is 6666) is added to
 # a write that needs it; JOBS_LEASE_S is how long a silent owner keeps a running job.
@@ -210,6 +233,8 @@ RELAY_COMMAND_TTL_S = env_int("RELAY_COMMAND_TTL_S", 600)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kpm-fleet@localhost")
+# Webhook hosts an admin allows although they resolve to a private or loopback address.
+ALARM_WEBHOOK_ALLOWED_HOSTS = env_list("ALARM_WEBHOOK_ALLOWED_HOSTS")
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -58,6 +58,20 @@ def import_record(*, rows: list[MeterRow], meters: list[Meter],
                   state: dict[str, tuple[int, tuple[Any, ...]]], labels: dict[int, set[int]],
                   summary: dict[str, int]) -> None:
     """Record the import (inside its transaction): the summary, then each meter it touched."""
+    import_record_summary(row_count=len(rows), summary=summary)
+    import_record_meters(rows=rows, meters=meters, state=state, labels=labels)
+
+
+def import_record_summary(*, row_count: int, summary: dict[str, int]) -> None:
+    """The import's own record: how many rows, and what it did with them."""
+    audit_record(kind="import.apply", object_type="csv", object_repr=f"{row_count} rows",
+                 after=summary, detail=", ".join(f"{n} {what}" for what, n in summary.items()))
+
+
+def import_record_meters(*, rows: list[MeterRow], meters: list[Meter],
+                         state: dict[str, tuple[int, tuple[Any, ...]]],
+                         labels: dict[int, set[int]]) -> None:
+    """One record per meter the import created or changed (a streamed import: per chunk)."""
     before = _before_pictures(state, labels)
     entries = []
     for row, meter in zip(rows, meters, strict=True):
@@ -70,6 +84,4 @@ def import_record(*, rows: list[MeterRow], meters: list[Meter],
         if old or new:
             entries.append(Entry(kind="meter.update", obj=meter, before=old, after=new,
                                  detail="changed by a CSV import"))
-    audit_record(kind="import.apply", object_type="csv", object_repr=f"{len(rows)} rows",
-                 after=summary, detail=", ".join(f"{n} {what}" for what, n in summary.items()))
     audit_record_many(entries=entries)

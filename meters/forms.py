@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MB = 1024 * 1024
+
+
+def megabytes(size: int, *, up: bool) -> str:
+    """``size`` in MB with at most one decimal, rounded up or down: a file refused for being
+    over the limit never reads as the limit itself ("20.1 MB", not "20 MB")."""
+    tenths = math.ceil(size * 10 / MB) if up else math.floor(size * 10 / MB)
+    return f"{tenths // 10}" if tenths % 10 == 0 else f"{tenths / 10:.1f}"
 
 
 class MeterImportForm(forms.Form):
@@ -14,11 +25,11 @@ class MeterImportForm(forms.Form):
         "UTF-8 CSV with the columns code,profile,transport,gateway,address,site,tenant,"
         "labels,ct_ratio,pt_ratio"))
 
-    def clean_file(self) -> bytes:
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_IMPORT_BYTES:
+    def clean_file(self) -> UploadedFile:
+        """The upload itself (Django spooled a large one to disk); never read whole here."""
+        upload: UploadedFile = self.cleaned_data["file"]
+        if upload.size is not None and upload.size > MAX_IMPORT_BYTES:
             raise forms.ValidationError(
-                f"the file is {upload.size // 1024 // 1024} MB; the limit is "
-                f"{MAX_IMPORT_BYTES // 1024 // 1024} MB")
-        data: bytes = upload.read()
-        return data
+                f"the file is {megabytes(upload.size, up=True)} MB; the limit is "
+                f"{megabytes(MAX_IMPORT_BYTES, up=False)} MB")
+        return upload

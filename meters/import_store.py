@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
@@ -19,24 +20,28 @@ def _directory() -> Path:
     return directory
 
 
-def keep(data: bytes) -> str:
-    """Store ``data`` and return the token that finds it again; old files are dropped."""
+def keep(chunks: Iterable[bytes]) -> tuple[str, Path]:
+    """Store the file given as ``chunks`` (an upload's ``chunks()``, so it is never held
+    whole); return the token that finds it again, and the path; old files are dropped."""
     directory = _directory()
     cutoff = time.time() - KEEP_SECONDS
     for old in directory.glob("*.csv"):
         if old.stat().st_mtime < cutoff:
             old.unlink(missing_ok=True)
     token = secrets.token_hex(16)
-    (directory / f"{token}.csv").write_bytes(data)
-    return token
+    path = directory / f"{token}.csv"
+    with path.open("wb") as kept:
+        for chunk in chunks:
+            kept.write(chunk)
+    return token, path
 
 
-def load(token: str) -> bytes | None:
+def path_of(token: str) -> Path | None:
     """The file kept under ``token``, or None if the token is malformed, used or expired."""
     if not TOKEN.match(token):
         return None
     path = _directory() / f"{token}.csv"
-    return path.read_bytes() if path.exists() else None
+    return path if path.exists() else None
 
 
 def discard(token: str) -> None:

@@ -20,7 +20,6 @@ from meters.csv_save import ImportRefused, meter_import_apply
 from meters.forms import MeterImportForm
 from meters.rows import COLUMNS, OPTIONAL_COLUMNS, POLL_INTERVAL_MAX, POLL_INTERVAL_MIN
 
-PREVIEW_ROWS = 10
 TEMPLATE = "meters/import.html"
 EXAMPLE_ROWS = [
     "3071025100101,kpm37,modbus,gw-north,1,Vienna plant,Tenant A,floor-1;critical,40,1,60,"
@@ -54,11 +53,12 @@ def upload(request: HttpRequest) -> HttpResponse:
             else MeterImportForm())
     if request.method != "POST" or not form.is_valid():
         return render(request, TEMPLATE, {"form": form, **_format_help()})
-    data: bytes = form.cleaned_data["file"]
-    plan = meter_import_validate(data=data)
-    token = import_store.keep(data) if plan.ok else ""
-    return render(request, TEMPLATE, {"form": MeterImportForm(), "plan": plan, "token": token,
-                                      "preview": plan.rows[:PREVIEW_ROWS],
+    token, path = import_store.keep(form.cleaned_data["file"].chunks())
+    plan = meter_import_validate(path=path, user=request.user)
+    if not plan.ok:
+        import_store.discard(token)
+    return render(request, TEMPLATE, {"form": MeterImportForm(), "plan": plan,
+                                      "token": token if plan.ok else "",
                                       "file_name": request.FILES["file"].name,
                                       **_format_help()})
 
@@ -67,10 +67,10 @@ def upload(request: HttpRequest) -> HttpResponse:
 @role_required(permission="meters.add_meter")
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """Import the file kept under ``token`` (validated again: the inventory may have changed)."""
-    data = import_store.load(token)
-    if data is None:
+    path = import_store.path_of(token)
+    if path is None:
         raise Http404("this import was already done or has expired; upload the file again")
-    plan = meter_import_validate(data=data)
+    plan = meter_import_validate(path=path, user=request.user)
     try:
         result = meter_import_apply(plan=plan)
     except ImportRefused as exc:

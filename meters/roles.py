@@ -27,17 +27,20 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     OPERATOR: (
         "meters.view_*", "meters.add_meter", "meters.change_meter", "meters.add_gateway",
         "meters.change_gateway", "meters.add_label", "meters.change_label",
-        "telemetry.*", "alarms.*", "jobs.*", "provisioning.*", "tariffs.view_*", "audit.view_*",
-        "relays.*",
+        "telemetry.*", "alarms.view_alarm", "alarms.change_alarm", "alarms.view_notification",
+        "jobs.*", "provisioning.*", "tariffs.view_*", "audit.view_*", "relays.*",
     ),
     # Billing reads the inventory and owns billing and exports.
     BILLING: ("meters.view_*", "telemetry.view_*", "jobs.view_*", "tariffs.*", "audit.view_*"),
     # Tenant viewers read their tenants' meters and bills (rows scoped by selectors).
     TENANT_VIEWER: (
         "meters.view_meter", "meters.view_tenant", "meters.view_site", "meters.view_label",
-        "telemetry.view_*", "alarms.view_*", "jobs.view_*", "tariffs.view_*",
+        "telemetry.view_*", "alarms.view_alarm", "alarms.view_notification", "jobs.view_*",
+        "tariffs.view_*",
     ),
 }
+# Alarm channels hold webhook URLs with their secret tokens and people's e-mail addresses: only
+# admins (``*.*``) see or change them; the others see alarms and, scoped, their notifications.
 
 
 def matches(patterns: tuple[str, ...], app_label: str, codename: str) -> bool:
@@ -89,3 +92,16 @@ def has_any_role(user: Any) -> bool:
 def is_fleet_wide(user: Any) -> bool:
     """Whether ``user`` sees every meter, not only its tenants' meters."""
     return has_role(user, *FLEET_WIDE_ROLES)
+
+
+def may_see_alarms(user: Any) -> bool:
+    """Alarms (page, board counts, API) need ``alarms.view_alarm``: not the billing role."""
+    return has_any_role(user) and bool(user.has_perm("alarms.view_alarm"))
+
+
+def landing_page(user: Any) -> str:
+    """Where ``user`` starts after logging in: the billing role on the energy page (until
+    billing exists), everyone else on the fleet."""
+    if has_role(user, BILLING) and not has_role(user, ADMIN, OPERATOR):
+        return "/telemetry/energy/"
+    return "/"

@@ -25,6 +25,7 @@ POLL_INTERVAL_MIN, POLL_INTERVAL_MAX = 10, 86400
 DEFAULT_PROFILE = "kpm37"
 RATIO_MIN, RATIO_MAX = Decimal("0.1"), Decimal("6000.0")
 NAME_MAX = 100
+TRANSPORTS = frozenset(TransportKind.values)  # computed once: the enum builds it on each call
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
 
 
@@ -120,7 +121,7 @@ def parse_labels(raw: Any, errors: RowErrors) -> tuple[str, ...]:
 
 def parse_transport(value: str, gateway: str, errors: RowErrors) -> str:
     transport = value.lower() or (TransportKind.MODBUS if gateway else TransportKind.MQTT)
-    if transport not in TransportKind.values:
+    if transport not in TRANSPORTS:
         errors["transport"] = f"must be one of {', '.join(TransportKind.values)}, got {value!r}"
     return transport
 

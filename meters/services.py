@@ -96,14 +96,49 @@ def _check_clashes(row: MeterRow, gateway: Gateway | None, meter: Meter | None,
                                          f"{gateway.name} by meter {holder.code}")
 
 
-def _validated(raw: dict[str, Any], meter: Meter | None) -> tuple[MeterRow, Gateway | None]:
+NAMED_MODELS = {"site": Site, "tenant": Tenant, "labels": Label}
+
+
+def names_user_may_not_create(user: Any, names: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Of the site, tenant and label ``names`` (by column), the unknown ones ``user`` may not
+    create (no ``add_`` permission): naming one must not create what /api/<rows>/ refuses."""
+    refused: dict[str, set[str]] = {}
+    for column, wanted in names.items():
+        model = NAMED_MODELS[column]
+        if not wanted or user.has_perm(f"meters.add_{model._meta.model_name}"):
+            continue
+        unknown = set(wanted) - set(model.objects.filter(name__in=wanted)
+                                    .values_list("name", flat=True))
+        if unknown:
+            refused[column] = unknown
+    return refused
+
+
+def unknown_name_reason(column: str, names: set[str]) -> str:
+    noun = {"site": "site", "tenant": "tenant", "labels": "label"}[column]
+    return (f"unknown {noun} {sorted(names)[0]!r}; your role may not create {noun}s "
+            f"(choose an existing one, or ask an admin)")
+
+
+def _check_creatable(row: MeterRow, user: Any, errors: RowErrors) -> None:
+    names = {"site": {row.site} - {""}, "tenant": {row.tenant} - {""}, "labels": set(row.labels)}
+    for column, unknown in names_user_may_not_create(user, names).items():
+        errors.setdefault(column, unknown_name_reason(column, unknown))
+
+
+def _validated(raw: dict[str, Any], meter: Meter | None,
+               user: Any = None) -> tuple[MeterRow, Gateway | None]:
     """Parse and check one meter against the database; raises ValidationError by field.
 
+    ``user`` (None: a command-line import, no limit) must be allowed to create any site, tenant
+    or label it names that does not exist yet.
     Returns the row and its gateway, looked up once for both the check and the save."""
     row, errors = parse_meter_row(raw, profile_names())
     gateway = _gateway_for(row, errors)
     if not errors:
         _check_clashes(row, gateway, meter, errors)
+    if not errors and user is not None:
+        _check_creatable(row, user, errors)
     if errors:
         raise ValidationError(dict(errors))
     return row, gateway
@@ -128,19 +163,20 @@ def _apply_row(meter: Meter, checked: tuple[MeterRow, Gateway | None]) -> Meter:
 
 
 @transaction.atomic
-def meter_create(*, raw: dict[str, Any]) -> Meter:
-    """Create a meter from CSV-shaped fields (gateway, site, tenant and labels by name)."""
-    meter = _apply_row(Meter(), _validated(raw, None))
+def meter_create(*, raw: dict[str, Any], user: Any = None) -> Meter:
+    """Create a meter from CSV-shaped fields (gateway, site, tenant and labels by name);
+    unknown sites, tenants and labels are created if ``user`` may create them."""
+    meter = _apply_row(Meter(), _validated(raw, None, user))
     _record_change(meter, None, meter_as_row(meter))
     return meter
 
 
 @transaction.atomic
-def meter_update(*, meter: Meter, raw: dict[str, Any]) -> Meter:
+def meter_update(*, meter: Meter, raw: dict[str, Any], user: Any = None) -> Meter:
     """Change a meter; ``raw`` missing a field keeps the meter's current value."""
     before = meter_as_row(meter)
     merged = {**before, **raw}
-    meter = _apply_row(meter, _validated(merged, meter))
+    meter = _apply_row(meter, _validated(merged, meter, user))
     _record_change(meter, before, meter_as_row(meter))
     return meter
 

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from meters.audit.choices import Result
+from meters.audit.services import audit_record
 from tariffs.document import PlanDocument
 from tariffs.models import TariffAssignment, TariffPlan, TariffPlanVersion
 
@@ -20,8 +22,11 @@ def tariff_plan_create(*, document: PlanDocument, user: Any = None) -> TariffPla
     _check_name_free(document.name)
     plan = TariffPlan.objects.create(name=document.name, currency=document.currency,
                                      latest_number=1)
-    return TariffPlanVersion.objects.create(plan=plan, number=1, document=document.to_json(),
-                                            created_by=_user(user))
+    version = TariffPlanVersion.objects.create(plan=plan, number=1, document=document.to_json(),
+                                               created_by=_user(user))
+    audit_record(kind="tariff.create", obj=plan, actor=_user(user),
+                 after={"version": 1, "document": version.document})
+    return version
 
 
 @transaction.atomic
@@ -37,8 +42,12 @@ def tariff_plan_update(*, plan: TariffPlan, document: PlanDocument,
     plan.name, plan.currency = document.name, document.currency
     plan.latest_number += 1
     plan.save(update_fields=["name", "currency", "latest_number", "updated_at"])
-    return TariffPlanVersion.objects.create(plan=plan, number=plan.latest_number,
-                                            document=content, created_by=_user(user))
+    version = TariffPlanVersion.objects.create(plan=plan, number=plan.latest_number,
+                                               document=content, created_by=_user(user))
+    audit_record(kind="tariff.update", obj=plan, actor=_user(user),
+                 before={"version": latest.number, "document": latest.document},
+                 after={"version": version.number, "document": content})
+    return version
 
 
 @transaction.atomic
@@ -48,6 +57,8 @@ def tariff_plan_delete(*, plan: TariffPlan) -> None:
     if assigned:
         raise ValidationError(f"plan {plan.name!r} is still assigned ({assigned} "
                               f"assignment{'s' if assigned != 1 else ''}); unassign it first")
+    audit_record(kind="tariff.delete", obj=plan, before={"version": plan.latest_number,
+                                                          "document": plan.latest.document})
     try:
         plan.delete()
     except ProtectedError as exc:
@@ -67,15 +78,23 @@ def tariff_plan_assign(*, plan: TariffPlan, meters: list[Any], labels: list[Any]
     for label in labels:
         TariffAssignment.objects.update_or_create(
             label=label, defaults={"plan": plan, "meter": None, "created_by": _user(user)})
+    if meters or labels:
+        audit_record(kind="tariff.assign", obj=plan, actor=_user(user), after={
+            "meters": [m.code for m in meters], "labels": [label.name for label in labels]})
     return len(meters) + len(labels)
 
 
 @transaction.atomic
 def tariff_plan_unassign(*, meters: list[Any], labels: list[Any]) -> int:
     """Remove the direct assignments of ``meters`` and of ``labels``; returns how many."""
-    removed, _ = TariffAssignment.objects.filter(meter__in=meters).delete()
-    removed_labels, _ = TariffAssignment.objects.filter(label__in=labels).delete()
-    return removed + removed_labels
+    gone = list(TariffAssignment.objects.filter(meter__in=meters).select_related("plan", "meter"))
+    gone += TariffAssignment.objects.filter(label__in=labels).select_related("plan", "label")
+    for assignment in gone:
+        target = assignment.meter.code if assignment.meter else f"label {assignment.label}"
+        audit_record(kind="tariff.unassign", obj=assignment.plan, meter=assignment.meter,
+                     before={"assigned_to": target})
+        assignment.delete()
+    return len(gone)
 
 
 @transaction.atomic
@@ -98,11 +117,14 @@ def tariff_program_meter(*, meter: Any, user: Any = None, reason: str = "") -> A
         return pending
     if pending is not None and pending.state == JobState.QUEUED:
         job_cancel(job=pending, by=user, reason=f"superseded by {plan.name} v{version.number}")
-    return job_submit(meter=meter, kind=PROGRAM_KIND,
-                      payload={"plan": version.document, "version": version.number,
-                               "version_id": version.pk},
-                      requested_by=user,
-                      reason=reason or f"TOU plan {plan.name} v{version.number}")
+    job = job_submit(meter=meter, kind=PROGRAM_KIND,
+                     payload={"plan": version.document, "version": version.number,
+                              "version_id": version.pk},
+                     requested_by=user, reason=reason or f"TOU plan {plan.name} v{version.number}")
+    audit_record(kind="tariff.program", obj=plan, meter=meter, actor=_user(user),
+                 result=Result.ACCEPTED, after={"version": version.number, "job": job.pk},
+                 detail=f"meter job {job.pk} queued")
+    return job
 
 
 def tariff_program_plan(*, plan: TariffPlan, user: Any = None) -> list[Any]:

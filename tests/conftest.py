@@ -7,7 +7,7 @@ with ``client.force_login(operator)``, or use ``client_as(user)`` / ``api_client
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +16,16 @@ from rest_framework.test import APIClient
 
 from meters import roles
 from tests.factories import TenantFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Each test starts with empty rate-limit and lockout counters (the cache is per process)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def _persona(username: str, *role_names: str, **fields: Any) -> Any:

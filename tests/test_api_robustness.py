@@ -11,6 +11,7 @@ types, missing fields, out-of-range values), as bad input is where 500s hide.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,7 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -149,12 +151,25 @@ def _fuzz(operation: Any, mode: GenerationMode, fleet: dict[str, Any], app: Any)
     run()
 
 
+@pytest.fixture
+def offline_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Webhook targets are resolved when a channel is saved; generated host names would each
+    wait for the network's resolver, so names do not resolve here and address literals
+    resolve as they always do, without DNS."""
+    real = socket.getaddrinfo
+
+    def numeric_only(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        return real(host, port, *args[:3], flags=socket.AI_NUMERICHOST)
+
+    monkeypatch.setattr(socket, "getaddrinfo", numeric_only)
+
+
 # About 40 s on an idle machine for ~50 operations x 32 requests; it grows with every endpoint
 # and with load, and pytest-timeout's 120 s default cut it mid-request (seen as flaky 500s).
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_every_operation_survives_generated_input(fleet: dict[str, Any],
-                                                  wsgi_app: WSGIHandler) -> None:
+def test_every_operation_survives_generated_input(fleet: dict[str, Any], wsgi_app: WSGIHandler,
+                                                  offline_dns: None) -> None:
     """Each operation, positive and negative, answers without a server error."""
     failures = []
     operations = [result.ok() for result in _api_schema().get_all_operations()]
@@ -180,3 +195,83 @@ def test_deleting_what_meters_still_use_is_refused(fleet: dict[str, Any], api_cl
     assert "still used by" in answer.json()["non_field_errors"][0]
     assert "3 meters" in answer.json()["non_field_errors"][0]
     assert type(row).objects.filter(pk=row.pk).exists()
+
+
+# --- NUL characters and deep nesting: one parser in front of every write ---------------------
+
+def _deep(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+NUL_BODIES = [
+    ("/api/sites/", {"name": "Site\x00X", "timezone": "UTC"}, "name"),
+    ("/api/tenants/", {"name": "Tenant", "site": "Fuzz\x00"}, "site"),
+    ("/api/tenants/", {"name": "T\x00"}, "name"),
+    ("/api/gateways/", {"name": "gw-nul", "kind": "tcp", "host": "10.0.0.9", "port": 502,
+                        "site": "\x00"}, "site"),
+    ("/api/meters/", {"code": "x", "site": "S\x00", "tenant": "T"}, "site"),
+    ("/api/meters/", {"code": "x", "labels": ["ok", "b\x00d"]}, "labels[1]"),
+    ("/api/labels/", {"name\x00": "x"}, "name\x00"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "field"), NUL_BODIES)
+@pytest.mark.parametrize("body_format", ["json", "multipart"])
+def test_nul_characters_are_a_400_naming_the_field(fleet: dict[str, Any], api_client_as: Any,
+                                                   admin: Any, path: str, body: dict[str, Any],
+                                                   field: str, body_format: str) -> None:
+    """Found by hand (issue 7): a NUL in a name matched field reached PostgreSQL, a 500."""
+    if body_format == "multipart" and any(isinstance(v, list) for v in body.values()):
+        field = field.split("[")[0]  # a form repeats the key instead of indexing it
+    answer = api_client_as(admin).post(path, body, format=body_format)
+    assert answer.status_code == 400, answer.content
+    assert "NUL character" in answer.json()[field][0]
+
+
+def test_nul_in_the_adopt_body_and_the_search_is_refused(fleet: dict[str, Any],
+                                                         api_client_as: Any,
+                                                         admin: Any) -> None:
+    client = api_client_as(admin)
+    adopt = f"/api/unregistered-meters/{fleet['unregistered'].pk}/adopt/"
+    answer = client.post(adopt, {"site": "Fuzz\x00", "tenant": "x"}, format="json")
+    assert answer.status_code == 400 and "site" in answer.json()
+    for collection in ("meters", "sites", "tenants", "gateways", "labels"):
+        answer = client.get(f"/api/{collection}/?search=a%00b")
+        assert answer.status_code == 400, collection  # DRF's search field refuses it
+
+
+@pytest.mark.parametrize("levels", [1_000, 100_000])
+@pytest.mark.parametrize(("path", "field"), [
+    ("/api/sites/", "name"), ("/api/meters/", "labels"), ("/api/alarm-channels/", "target"),
+    ("/api/alarms/{alarm}/acknowledge/", "comment"),
+])
+def test_deeply_nested_json_is_a_400_naming_the_field(fleet: dict[str, Any],
+                                                      api_client_as: Any, admin: Any,
+                                                      path: str, field: str,
+                                                      levels: int) -> None:
+    """Found by hand (issue 7): 1,000 levels raised RecursionError on several write endpoints."""
+    body = f'{{"name": "x", "{field}": {_deep(levels)}}}'
+    answer = api_client_as(admin).generic("POST", path.format(alarm=fleet["alarm"].pk), body,
+                                          content_type="application/json")
+    assert answer.status_code == 400
+    assert "nested deeper than" in answer.json()[field][0]
+    top = api_client_as(admin).generic("POST", "/api/sites/", _deep(levels),
+                                       content_type="application/json")
+    assert top.status_code == 400 and "body" in top.json()
+
+
+def test_brackets_inside_strings_are_not_nesting(fleet: dict[str, Any], api_client_as: Any,
+                                                 admin: Any) -> None:
+    name = '[[[[{"\\"' * 10  # 50 brackets and escaped quotes inside one string
+    answer = api_client_as(admin).post("/api/sites/", {"name": name[:100], "timezone": "UTC"},
+                                       format="json")
+    assert answer.status_code == 201, answer.content
+
+
+@pytest.mark.parametrize("key", ["ab\x00cd", "x" * 5000, "0" * 39 + "\x00"])
+def test_a_malformed_token_is_a_401_not_a_lookup(fleet: dict[str, Any], key: str) -> None:
+    """A NUL in the Authorization header reached PostgreSQL (a 500)."""
+    answer = APIClient().get("/api/meters/", HTTP_AUTHORIZATION=f"Token {key}")
+    assert answer.status_code == 401
+    ok = APIClient().get("/api/meters/", HTTP_AUTHORIZATION=f"Token {fleet['token']}")
+    assert ok.status_code == 200

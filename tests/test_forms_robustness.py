@@ -18,6 +18,7 @@ from django.test import Client
 
 from meters.alarms.choices import AlarmKind, AlarmSource, AlarmState, Severity
 from meters.alarms.models import Alarm
+from meters.forms import MAX_IMPORT_BYTES, MB, megabytes
 from meters.models import Gateway, Label, Meter, Site, Tenant
 from meters.telemetry.models import Reading, UnregisteredMeter
 from tests.factories import GatewayFactory, MeterFactory, TenantFactory, meter_code
@@ -226,3 +227,29 @@ def test_adopt_with_garbage_changes_nothing(fleet: Any, web: Client,
 
 def test_adopt_unknown_row_is_404(fleet: Any, web: Client) -> None:
     assert web.post(f"/telemetry/unregistered/{HUGE_INT}/adopt/").status_code == 404
+
+
+def test_a_file_over_the_limit_says_both_sizes_exactly(fleet: Any, web: Client) -> None:
+    """Found by hand (issue 7): a refused file read "the file is 20 MB; the limit is 20 MB"."""
+    over = HEADER.encode() + b"x" * (MAX_IMPORT_BYTES + 1 - len(HEADER))
+    page = text(upload(web, over))
+    assert "the file is 20.1 MB; the limit is 20 MB" in page
+    assert "/confirm/" not in page
+    assert megabytes(int(20.3 * MB), up=True) == "20.3" and megabytes(MAX_IMPORT_BYTES,
+                                                                      up=False) == "20"
+    assert megabytes(MAX_IMPORT_BYTES + 1, up=True) != megabytes(MAX_IMPORT_BYTES, up=False)
+
+
+def test_an_all_invalid_file_answers_with_the_first_problems_and_a_count(
+        fleet: Any, web: Client, settings: Any, tmp_path: Path) -> None:
+    """Found by hand (issue 7): an all-invalid file answered with a 53 MB error page."""
+    settings.VAR_DIR = tmp_path
+    before = snapshot()
+    rows = "".join(f"9991025{n:06d},kpm37,mqtt,,,,,,,\n" for n in range(20_000))
+    page = text(upload(web, (HEADER + rows).encode()))
+    assert "20000 problems; the first 100 by line" in page
+    assert "line 2, column code" in page and "line 101, column code" in page
+    assert "line 102," not in page and "19900 more problems not shown" in page
+    assert len(page) < 100_000
+    assert snapshot() == before
+    assert list((tmp_path / "imports").iterdir()) == []  # a refused file is not kept

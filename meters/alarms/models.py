@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from meters.alarms.choices import AlarmKind, AlarmSource, AlarmState, ChannelKind, Severity
+from meters.alarms.webhooks import WebhookRefused, webhook_target
 from meters.models import Meter
 
 
@@ -87,6 +88,11 @@ class NotificationChannel(models.Model):
         except ValidationError as exc:
             raise ValidationError({"target": f"not a valid {self.kind} target: "
                                              f"{'; '.join(exc.messages)}"}) from exc
+        if self.kind == ChannelKind.WEBHOOK:
+            try:
+                webhook_target(self.target)
+            except WebhookRefused as exc:
+                raise ValidationError({"target": str(exc)}) from exc
 
 
 class Notification(models.Model):

@@ -1,16 +1,16 @@
-"""Delivering one notification: an e-mail or a webhook POST, each with a short timeout."""
+"""Delivering one notification: an e-mail, or a webhook POST (see webhooks.py) with a short
+timeout."""
 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from typing import Any
 
 from django.core.mail import send_mail
 
 from meters.alarms.choices import ChannelKind
 from meters.alarms.models import Alarm, NotificationChannel
+from meters.alarms.webhooks import webhook_post
 
 WEBHOOK_TIMEOUT_S = 5.0
 
@@ -36,13 +36,4 @@ def deliver(channel: NotificationChannel, alarm: Alarm | None) -> str:
                    f"on {alarm.meter.code}")
         send_mail(subject, json.dumps(payload, indent=2), None, [channel.target])
         return f"mailed {channel.target}"
-    if not channel.target.startswith(("http://", "https://")):
-        raise ValueError(f"webhook target must be http(s): {channel.target!r}")
-    request = urllib.request.Request(  # noqa: S310 - scheme checked just above
-        channel.target, data=json.dumps(payload).encode(), method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": "kpm-fleet"})
-    try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as response:  # noqa: S310
-            return f"HTTP {response.status}"
-    except urllib.error.HTTPError as exc:
-        raise OSError(f"webhook answered HTTP {exc.code}") from exc
+    return webhook_post(channel.target, payload, WEBHOOK_TIMEOUT_S)

@@ -7,7 +7,8 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from meters.alarms.choices import AlarmState, Severity
-from meters.alarms.models import Alarm, NotificationChannel
+from meters.alarms.models import Alarm, Notification, NotificationChannel
+from meters.roles import ADMIN, has_role
 from meters.selectors import meters_visible_to
 
 
@@ -26,6 +27,17 @@ def open_alarm_counts(alarms: QuerySet[Alarm]) -> dict[str, int]:
     return counts
 
 
-def channel_list() -> QuerySet[NotificationChannel]:
-    """Every notification channel (admins and operators manage them)."""
-    return NotificationChannel.objects.all()
+def channel_list(*, user: Any) -> QuerySet[NotificationChannel]:
+    """Every notification channel for an admin; nothing for anyone else (they hold secrets)."""
+    if has_role(user, ADMIN):
+        return NotificationChannel.objects.all()
+    return NotificationChannel.objects.none()
+
+
+def notification_list(*, user: Any) -> QuerySet[Notification]:
+    """The delivery log: all of it for an admin, else only announcements of alarms on meters
+    ``user`` may see (never test messages, which belong to no alarm)."""
+    rows = Notification.objects.select_related("channel")
+    if has_role(user, ADMIN):
+        return rows
+    return rows.filter(alarm__meter__in=meters_visible_to(user))

@@ -21,7 +21,7 @@ from meters.roles import ADMIN, OPERATOR, has_role
 REFRESH_S = 10
 
 
-@role_required()
+@role_required(permission="alarms.view_alarm")
 @vary_on_headers("HX-Request")
 def alarm_list(request: HttpRequest) -> HttpResponse:
     """Alarms on visible meters, newest first; the table refreshes while the tab is visible."""
@@ -65,14 +65,14 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @require_POST
-@role_required()
+@role_required(permission="alarms.change_alarm")
 def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     """Acknowledge an alarm (operators and admins)."""
     return _act(request, pk, "acknowledge")
 
 
 @require_POST
-@role_required()
+@role_required(permission="alarms.change_alarm")
 def clear(request: HttpRequest, pk: int) -> HttpResponse:
     """Clear an alarm by hand (operators and admins)."""
     return _act(request, pk, "clear")

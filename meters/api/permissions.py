@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.permissions import BasePermission, DjangoModelPermissions
 
-from meters.roles import has_any_role
+from meters.roles import ADMIN, has_any_role, has_role
 
 
 class RolePermissions(DjangoModelPermissions):
@@ -22,3 +22,21 @@ class RolePermissions(DjangoModelPermissions):
 
     def has_permission(self, request: Any, view: Any) -> bool:
         return has_any_role(request.user) and super().has_permission(request, view)
+
+
+class AdminOnly(BasePermission):
+    """Only the admin role (e.g. alarm channels, which hold secrets and addresses)."""
+
+    message = "only admins may use this"
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return has_role(request.user, ADMIN)
+
+
+class HasAnyRole(BasePermission):
+    """Any role at all (the OpenAPI schema and docs)."""
+
+    message = "your account holds no role"
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return has_any_role(request.user)

@@ -141,7 +141,7 @@ class MeterViewSet(InventoryViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         writer = self._writer(request.data, partial=False)
         with api_errors():
-            meter = services.meter_create(raw=writer.as_row())
+            meter = services.meter_create(raw=writer.as_row(), user=request.user)
         return Response(self._detail(meter), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=MeterWriteSerializer, responses=MeterDetailSerializer)
@@ -149,7 +149,7 @@ class MeterViewSet(InventoryViewSet):
         meter = self.get_object()
         writer = self._writer(request.data, partial=kwargs.get("partial", False))
         with api_errors():
-            meter = services.meter_update(meter=meter, raw=writer.as_row())
+            meter = services.meter_update(meter=meter, raw=writer.as_row(), user=request.user)
         return Response(self._detail(meter))
 
     def perform_destroy(self, instance: Meter) -> None:

@@ -75,14 +75,14 @@ def audit_source(source: Source) -> Iterator[Source]:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client's address; behind N trusted proxies, the Nth address from the right of
-    X-Forwarded-For (a client can prepend anything, so only our proxies' entries count)."""
-    hops = getattr(settings, "AUDIT_TRUSTED_PROXY_HOPS", 0)
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-                 if part.strip()]
-    if hops and len(forwarded) >= hops:
-        return _valid_ip(forwarded[-hops])
-    return _valid_ip(request.META.get("REMOTE_ADDR", ""))
+    """The client's address, the one rule for the audit trail and the log-in lockout: the
+    peer's, or, when the peer is our own proxy (listed in TRUSTED_PROXY_IPS), the last address
+    that proxy appended to X-Forwarded-For (earlier entries are whatever the client claimed)."""
+    peer = request.META.get("REMOTE_ADDR", "")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded and peer in settings.TRUSTED_PROXY_IPS:
+        return _valid_ip(forwarded.split(",")[-1].strip()) or _valid_ip(peer)
+    return _valid_ip(peer)
 
 
 def _valid_ip(value: str) -> str | None:

@@ -72,6 +72,10 @@ def relay_command(*, meter: Meter, user: Any, output: Any, action: Any, reason: 
 @transaction.atomic
 def _submit(meter: Meter, user: Any, output: int, action: str, reason: str,
             not_before: datetime | None, key: str) -> MeterJob:
+    if key and MeterJob.objects.filter(idempotency_key=key).exists():
+        # The same command again (a double click, a client's retry): the one job, no new record.
+        return job_submit(meter=meter, kind="relay", idempotency_key=key,
+                          payload={"output": output, "action": action})
     start = not_before or timezone.now()
     job = job_submit(meter=meter, kind="relay", payload={"output": output, "action": action},
                      requested_by=user, reason=reason, idempotency_key=key,

@@ -6,6 +6,8 @@ is queued; nothing here switches anything itself: the services queue relay jobs.
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -53,9 +55,14 @@ def meter_relay_command(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _panel(request, meter, form=form)
     if request.POST.get("confirmed") != "yes":
-        return _panel(request, meter, form=form, confirm=form.cleaned_data)
+        return _panel(request, meter, form=form, confirm=form.cleaned_data,
+                      command_key=uuid.uuid4().hex)
+    # One key per confirmation: a second click on the same "Yes" finds the same job.
+    key = request.POST.get("command_key", "")
+    key = f"relay-page-{request.user.pk}-{key}" if re.fullmatch(r"[0-9a-f]{32}", key) else ""
     try:
-        commands.relay_command(meter=meter, user=request.user, **form.cleaned_data)
+        commands.relay_command(meter=meter, user=request.user, idempotency_key=key,
+                               **form.cleaned_data)
     except ValidationError as exc:
         return _panel(request, meter, form=form, refused="; ".join(exc.messages))
     return _panel(request, meter, queued=form.cleaned_data)

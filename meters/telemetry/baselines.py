@@ -16,13 +16,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from kpm37.quantities import ENERGY_COUNTERS
 from meters.alarms.choices import AlarmKind, AlarmState
 from meters.alarms.models import Alarm
 from meters.models import Meter
-from meters.telemetry.models import CounterBaseline, LatestState, RefusedReading
+from meters.telemetry.models import CounterBaseline, LatestState, Reading, RefusedReading
 from meters.telemetry.pipeline import Candidate
 
 REASON_MAX = 2000
@@ -35,6 +36,14 @@ def refused_keep(*, refused: list[tuple[Candidate, str]], received_at: datetime)
                         received_at=received_at, values=c.values, extra=c.extra,
                         reason=reason[:REASON_MAX]) for c, reason in refused],
         ignore_conflicts=True)
+
+
+def pending_refused(meter: Meter) -> QuerySet[RefusedReading]:
+    """Refused readings newer than the meter's newest stored one: those still being refused.
+    Older ones were a passing glitch the meter has recovered from; they are not offered."""
+    newest = Reading.objects.filter(meter=meter).aggregate(t=Max("time"))["t"]
+    rows = RefusedReading.objects.filter(meter=meter)
+    return rows.filter(time__gt=newest) if newest is not None else rows
 
 
 def _check_reason(reason: str) -> str:
@@ -68,7 +77,7 @@ def counter_baseline_accept(*, meter: Meter, user: Any, reason: str,
 
     reason = _check_reason(reason)
     meter = Meter.objects.select_for_update().get(pk=meter.pk)
-    refused = list(RefusedReading.objects.filter(meter=meter).order_by("time", "id"))
+    refused = list(pending_refused(meter).order_by("time", "id"))
     if not refused:
         raise ValidationError({"meter": f"meter {meter.code} has no refused readings to accept"})
     first = refused[0]
@@ -95,7 +104,7 @@ def baselines_of(meter: Meter) -> list[CounterBaseline]:
 
 def refused_summary(meter: Meter) -> dict[str, Any] | None:
     """How many readings are refused, since when, and the newest reason (None if none)."""
-    rows = RefusedReading.objects.filter(meter=meter)
+    rows = pending_refused(meter)
     last = rows.order_by("-time").first()
     if last is None:
         return None

@@ -12,6 +12,7 @@ from meters.alarms.choices import AlarmState
 from meters.alarms.models import Alarm
 from meters.alarms.selectors import alarm_list, open_alarm_counts
 from meters.models import Meter
+from meters.roles import is_fleet_wide, may_see_alarms
 from meters.selectors import meter_status_counts, meters_visible_to
 from meters.telemetry.choices import DeadLetterKind
 from meters.telemetry.models import (
@@ -89,13 +90,32 @@ def fleet_board(*, user: Any) -> dict[str, Any]:
             "name": row["gateway__name"], "online": 0, "offline": 0, "data_refused": 0,
             "never_seen": 0})
         entry[row["status"].replace("-", "_")] = row["n"]
-    return {
-        "status": meter_status_counts(meters),
-        "severity": open_alarm_counts(alarm_list(user=user)),
-        "gateways": list(gateways.values()),
-        "dead_letters": DeadLetter.objects.count(),
-        "unregistered": unregistered_list().count(),
-    }
+    board: dict[str, Any] = {"status": meter_status_counts(meters),
+                             "gateways": list(gateways.values())}
+    # Each part only for a role that may open the page it summarises: alarms not for billing,
+    # the fleet-wide dead letters and unknown codes not for tenant viewers.
+    if may_see_alarms(user):
+        board["severity"] = open_alarm_counts(alarm_list(user=user))
+    if is_fleet_wide(user):
+        board["dead_letters"] = DeadLetter.objects.count()
+        board["unregistered"] = unregistered_list().count()
+    return board
+
+
+ENERGY_QUANTITIES = ("import_active_energy", "export_active_energy")
+
+
+def energy_list(*, user: Any) -> QuerySet[Meter]:
+    """Visible meters by tenant then code, for the energy page and its API twin."""
+    return (meters_visible_to(user).select_related("tenant", "site")
+            .order_by("tenant__name", "code"))
+
+
+def energy_of(meters: list[Meter]) -> list[dict[str, Any]]:
+    """Each meter with its latest total energies ({"value", "time"} or None), in one query."""
+    latest = dict(LatestState.objects.filter(meter__in=meters).values_list("meter_id", "values"))
+    return [{"meter": meter, **{name: latest.get(meter.pk, {}).get(name)
+                                for name in ENERGY_QUANTITIES}} for meter in meters]
 
 
 def meter_problems(meter: Meter) -> dict[str, Any]:

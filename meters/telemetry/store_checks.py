@@ -12,6 +12,7 @@ from typing import Any
 
 from meters.alarms.choices import AlarmKind
 from meters.alarms.rules import Condition, Outcome
+from meters.names import label, reading_text, shorten
 from meters.telemetry import conf
 from meters.telemetry.choices import DeadLetterKind
 from meters.telemetry.pipeline import Candidate, clock_condition
@@ -47,14 +48,15 @@ def check_duplicate(c: Candidate, stored: dict[str, Any]) -> Refusal | None:
     if not differ:
         return None
     shown = dict(sorted(differ.items())[:SHOWN])
-    text = ", ".join(f"{n} stored {old}, now {new:g}" for n, (old, new) in shown.items())
+    text = ", ".join(f"{label(n)} stored {reading_text(n, old)}, now {reading_text(n, new)}"
+                     for n, (old, new) in shown.items())
     more = f" and {len(differ) - len(shown)} more" if len(differ) > len(shown) else ""
     reason = (f"conflicting duplicate of the {c.source} reading at {c.time.isoformat()}: "
               f"{text}{more}; the stored reading is kept")
     details = {"source": c.source, "time": c.time.isoformat(),
                "values": {n: {"stored": old, "new": new} for n, (old, new) in shown.items()}}
     return Refusal(DeadLetterKind.DUPLICATE_CONFLICT, reason, {
-        AlarmKind.DUPLICATE_CONFLICT: Condition(AlarmKind.DUPLICATE_CONFLICT, reason[:300],
+        AlarmKind.DUPLICATE_CONFLICT: Condition(AlarmKind.DUPLICATE_CONFLICT, shorten(reason, 300),
                                                 details)})
 
 
@@ -87,7 +89,8 @@ def _jump(c: Candidate, latest: dict[str, dict[str, Any]]) -> Refusal | None:
     jumps = implausible_jumps(c, latest, max_kw)
     if not jumps:
         return None
-    text = ", ".join(f"{n} {was:g} -> {now:g} (at most {most:g})"
+    text = ", ".join(f"{label(n)} {reading_text(n, was)} -> {reading_text(n, now)} "
+                     f"(at most {reading_text(n, most)})"
                      for n, (was, now, most) in sorted(jumps.items())[:SHOWN])
     reason = (f"implausible energy counter jump: {text}; held as suspect, the last accepted "
               "value stays the baseline")
@@ -95,4 +98,4 @@ def _jump(c: Candidate, latest: dict[str, dict[str, Any]]) -> Refusal | None:
                "counters": {n: {"was": was, "now": now, "most": round(most, 3)}
                             for n, (was, now, most) in sorted(jumps.items())[:SHOWN]}}
     return Refusal(DeadLetterKind.COUNTER_JUMP, reason, {
-        AlarmKind.COUNTER_JUMP: Condition(AlarmKind.COUNTER_JUMP, reason[:300], details)})
+        AlarmKind.COUNTER_JUMP: Condition(AlarmKind.COUNTER_JUMP, shorten(reason, 300), details)})

@@ -7,6 +7,7 @@ from meters.telemetry import views
 app_name = "telemetry"
 urlpatterns = [
     path("board/", views.board, name="board"),
+    path("energy/", views.energy, name="energy"),
     path("meters/<int:pk>/live/", views.live, name="live"),
     path("meters/<int:pk>/history/", views.history, name="history"),
     path("meters/<int:pk>/history.csv", views.history_csv, name="history-csv"),

@@ -40,6 +40,16 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 @role_required()
+def energy(request: HttpRequest) -> HttpResponse:
+    """Each visible meter's latest import and export energy, grouped by tenant (the billing
+    role's landing page until billing exists)."""
+    page = Paginator(selectors.energy_list(user=request.user), 50).get_page(
+        request.GET.get("page"))
+    return render(request, "telemetry/energy.html", {
+        "page": page, "rows": selectors.energy_of(list(page.object_list))})
+
+
+@role_required()
 def live(request: HttpRequest, pk: int) -> HttpResponse:
     """The live panel fragment of a meter page: every latest quantity with its time."""
     meter = get_object_or_404(meters_visible_to(request.user), pk=pk)

@@ -11,6 +11,7 @@ document.addEventListener("DOMContentLoaded", function () {
       type: "time", adapters: {date: {zone: zone}},
       time: {unit: unit, tooltipFormat: "yyyy-MM-dd HH:mm:ss ZZZZ",
              displayFormats: {second: "HH:mm:ss", minute: "HH:mm", hour: "dd HH:mm", day: "yyyy-MM-dd", month: "yyyy-MM"}},
+      ticks: {maxRotation: 0, autoSkip: true, maxTicksLimit: 12},
       title: {display: true, text: "Time (" + zone + ")"}
     };
   };

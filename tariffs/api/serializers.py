@@ -198,3 +198,10 @@ class MeterTouField(serializers.Field):
         from tariffs.tou_status import meter_tou_status
 
         return dict(MeterTouSerializer(meter_tou_status(meter)).data)
+
+
+class FleetTouSerializer(serializers.Serializer):
+    meters = serializers.IntegerField(help_text="meters with a plan (counted)")
+    counts = serializers.DictField(child=serializers.IntegerField(),
+                                   help_text="in-sync, drifted, pending, failed, unknown")
+    capped = serializers.BooleanField(help_text="true: only the first meters were counted")

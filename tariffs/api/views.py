@@ -25,7 +25,7 @@ from tariffs.api.parsers import PlanJSONParser
 from tariffs.document import PlanDocument, parse_plan
 from tariffs.exports import export_filename, export_text
 from tariffs.models import TariffPlan
-from tariffs.tou_status import meter_tou_status
+from tariffs.tou_status import fleet_tou_counts, meter_tou_status
 
 
 class ProgramPermission(BasePermission):
@@ -202,6 +202,15 @@ class TariffPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         rows = [meter_tou_status(m) | {"meter": m} for m in selectors.plan_meters(plan)
                 if m.pk in visible]
         return Response(s.MeterTouSerializer(rows[:1000], many=True).data)
+
+    @extend_schema(responses={200: s.FleetTouSerializer})
+    @action(detail=False, methods=["get"], url_path="fleet-status", pagination_class=None,
+            filter_backends=[])
+    def fleet_status(self, request: Request) -> Response:
+        """How many of your meters with a plan have their sets in sync, drifted, pending,
+        failed or unknown (each meter counted by its worse set), as on the fleet page."""
+        return Response(s.FleetTouSerializer(
+            fleet_tou_counts(meter_list(user=request.user))).data)
 
     def _query(self, serializer: type[Any]) -> dict[str, Any]:
         query = serializer(data=self.request.query_params)

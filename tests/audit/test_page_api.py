@@ -91,6 +91,8 @@ def test_page_shows_filters_and_before_after(trail: dict[str, Any], operator: An
     assert "<dt>is_staff</dt>" not in client.get("/audit/").content.decode()
     fragment = client.get("/audit/?kind=alarm.acknowledge", HTTP_HX_REQUEST="true")
     assert b'id="audit-table"' in fragment.content and b"<html" not in fragment.content
+    detail = client.get(f"/meters/{trail['the_meter'].pk}/").content.decode()
+    assert f'href="/audit/?meter={trail["the_meter"].code}"' in detail
     bad = client.get("/audit/?since=not-a-time")
     assert bad.status_code == 200 and b"errorlist" in bad.content
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,10 @@ from rest_framework.test import APIClient
 from meters.alarms.choices import AlarmKind, AlarmSource, AlarmState, Severity
 from meters.alarms.models import Alarm
 from meters.audit.models import AuditRecord
+from meters.audit.services import audit_record
 from meters.models import Meter
 from meters.telemetry.models import UnregisteredMeter
-from tests.factories import GatewayFactory, MeterFactory, SiteFactory, meter_code
+from tests.factories import GatewayFactory, MeterFactory, SiteFactory, TenantFactory, meter_code
 
 pytestmark = pytest.mark.django_db
 HEADER = "code,profile,transport,gateway,address,site,tenant,labels,ct_ratio,pt_ratio\n"
@@ -80,6 +82,7 @@ def test_csv_import_records_summary_and_each_meter(operator: Any, client_as: Any
                                                    settings: Any, tmp_path: Path) -> None:
     settings.VAR_DIR = tmp_path
     GatewayFactory(name="bus-a")
+    TenantFactory(name="T", site=SiteFactory(name="S"))  # an operator names, never creates them
     kept = MeterFactory(code=meter_code(1), gateway=GatewayFactory(name="bus-b"), address=9,
                         ct_ratio="5.0")
     client = client_as(operator)
@@ -143,7 +146,12 @@ def test_adoption_is_recorded(operator: Any, api_client_as: Any) -> None:
 
 
 def test_channel_changes_are_recorded_without_the_webhook_secret(admin: Any,
-                                                                 api_client_as: Any) -> None:
+                                                                 api_client_as: Any,
+                                                                 monkeypatch: Any) -> None:
+    real = socket.getaddrinfo  # the target must resolve to a public address (no DNS here)
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: (
+        [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443))]
+        if host == "hooks.example.com" else real(host, *a, **k)))
     api = api_client_as(admin)
     created = api.post("/api/alarm-channels/", {
         "name": "ops", "kind": "webhook",
@@ -159,3 +167,39 @@ def test_channel_changes_are_recorded_without_the_webhook_secret(admin: Any,
     assert (changed.before, changed.after) == ({"enabled": True}, {"enabled": False})
     assert gone.before["name"] == "ops"
     assert "s3cr3t" not in str(list(AuditRecord.objects.values()))
+
+
+def test_a_celery_task_is_the_source_of_what_it_records(db: None) -> None:
+    from celery.signals import task_postrun, task_prerun
+
+    from meters.audit.context import current_source
+    from meters.relays.tasks import record_relay_outcomes
+
+    outside = current_source()
+    task_prerun.send(sender=record_relay_outcomes, task_id="t-42", task=record_relay_outcomes,
+                     args=(), kwargs={})
+    try:
+        inside = current_source()
+        record = audit_record(kind="meter.update", obj=MeterFactory())
+    finally:
+        task_postrun.send(sender=record_relay_outcomes, task_id="t-42",
+                          task=record_relay_outcomes, args=(), kwargs={}, retval=0,
+                          state="SUCCESS")
+    assert inside.via == "task" and "record_relay_outcomes t-42" in inside.process
+    assert (record.via, record.process) == ("task", inside.process)
+    assert current_source() == outside
+
+
+@pytest.mark.parametrize(("peer", "recorded"), [
+    ("203.0.113.7", "203.0.113.7"),  # a client's own header is not believed
+    ("127.0.0.1", "198.51.100.9"),  # our nginx's last entry is
+])
+def test_the_client_address_comes_from_x_forwarded_for_only_behind_our_proxy(
+        operator: Any, peer: str, recorded: str) -> None:
+    meter = MeterFactory(ct_ratio="1.0")
+    api = APIClient(REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.9")
+    api.force_authenticate(operator)
+    answer = api.patch(f"/api/meters/{meter.pk}/", {"ct_ratio": "5"}, format="json")
+    assert answer.status_code == 200
+    [record] = records("meter.update")
+    assert record.ip == recorded

@@ -83,3 +83,31 @@ def test_the_editor_checks_previews_and_saves_a_plan(browser_page: Any, clerk: A
     exported = tmp_path / "export.json"
     download.value.save_as(exported)
     assert json.loads(exported.read_text()) == json.loads(GUANGDONG.read_text())
+
+
+def test_an_operator_programs_a_meter_from_its_page(browser_page: Any, clerk: Any) -> None:
+    from django.contrib.auth.models import Group
+
+    from tariffs import services
+    from tariffs.document import parse_plan
+    from tests.factories import MeterFactory
+
+    operator = UserFactory(username="op")
+    operator.set_password(PASSWORD)
+    operator.save()
+    operator.groups.add(Group.objects.get(name=roles.OPERATOR))
+    plan = services.tariff_plan_create(
+        document=parse_plan(json.loads(GUANGDONG.read_text())).document).plan
+    meter = MeterFactory()
+    services.tariff_plan_assign(plan=plan, meters=[meter], labels=[])
+
+    page = browser_page
+    log_in(page, "op")
+    page.goto(f"/meters/{meter.pk}/")
+    panel = page.locator("#tou-panel")
+    expect(panel).to_contain_text("Guangdong industrial TOU (2021)")
+    expect(panel.locator('tr[data-set="active"]')).to_contain_text("never read back")
+    panel.locator("text=Program now").click()
+    expect(page.locator("#tou-panel")).to_contain_text("queued")
+    page.goto("/")
+    expect(page.locator("#fleet-tou")).to_contain_text("1 meter with a TOU plan")

@@ -26,11 +26,13 @@ def _upload(client: Any, text: str) -> str:
     return str(answer.content.decode())
 
 
-def test_template_csv_imports_with_zones_and_intervals(operator: Any, client_as: Any,
+def test_template_csv_imports_with_zones_and_intervals(admin: Any, client_as: Any,
                                                        settings: Any, tmp_path: Path) -> None:
+    # The file names sites and tenants that do not exist: only a role that may create them
+    # (admin) imports it; an operator is refused (tests/test_role_consistency.py).
     settings.VAR_DIR = tmp_path
     GatewayFactory(name="gw-north")
-    client = client_as(operator)
+    client = client_as(admin)
     page = client.get("/import/").content.decode()
     assert "<code>kpm37</code>" in page and "<code>mqtt</code>" in page and "timezone" in page
     template = client.get("/import/template.csv")
@@ -46,11 +48,13 @@ def test_template_csv_imports_with_zones_and_intervals(operator: Any, client_as:
     assert intervals == {"Vienna plant": 60, "Shanghai office": 300}
 
 
-def test_default_interval_follows_the_setting(operator: Any, client_as: Any, settings: Any,
+def test_default_interval_follows_the_setting(admin: Any, client_as: Any, settings: Any,
                                               tmp_path: Path) -> None:
+    # The file names sites and tenants that do not exist: only a role that may create them
+    # (admin) imports it; an operator is refused (tests/test_role_consistency.py).
     settings.VAR_DIR, settings.METER_DEFAULT_POLL_INTERVAL_S = tmp_path, 60
     header = "code,profile,transport,gateway,address,site,tenant,labels,ct_ratio,pt_ratio\n"
-    client = client_as(operator)
+    client = client_as(admin)
     preview = _upload(client, header + f"{meter_code(7)},kpm37,mqtt,,,S,T,,1,1\n")
     action = re.search(r'action="(/import/[0-9a-f]{32}/confirm/)"', preview)
     assert action
@@ -58,9 +62,11 @@ def test_default_interval_follows_the_setting(operator: Any, client_as: Any, set
     assert Meter.objects.get(code=meter_code(7)).poll_interval_s == 60
 
 
-def test_unknown_zone_and_bad_interval_are_refused_by_name(operator: Any, client_as: Any,
+def test_unknown_zone_and_bad_interval_are_refused_by_name(admin: Any, client_as: Any,
                                                            settings: Any,
                                                            tmp_path: Path) -> None:
+    # The file names sites and tenants that do not exist: only a role that may create them
+    # (admin) imports it; an operator is refused (tests/test_role_consistency.py).
     settings.VAR_DIR = tmp_path
     SiteFactory(name="Old", timezone="Europe/Vienna")
     header = ("code,profile,transport,gateway,address,site,tenant,labels,ct_ratio,pt_ratio,"
@@ -69,7 +75,7 @@ def test_unknown_zone_and_bad_interval_are_refused_by_name(operator: Any, client
             f"{meter_code(2)},kpm37,mqtt,,,New2,T,,1,1,5,",
             f"{meter_code(3)},kpm37,mqtt,,,Old,T,,1,1,,Asia/Shanghai",
             f"{meter_code(4)},kpm37,mqtt,,,Fine,T,,1,1,,"]
-    page = _upload(client_as(operator), header + "\n".join(rows) + "\n")
+    page = _upload(client_as(admin), header + "\n".join(rows) + "\n")
     assert "line 2, column timezone: unknown time zone &#x27;Mars/Olympus&#x27;" in page
     assert "line 3, column poll_interval_s: must be whole seconds 10-86400" in page
     assert "line 4, column timezone: site &#x27;Old&#x27; is in Europe/Vienna" in page

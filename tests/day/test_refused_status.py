@@ -64,3 +64,15 @@ def test_an_exchange_to_a_meter_with_more_energy_can_be_accepted(operator: objec
     assert Reading.objects.filter(meter=meter).count() == 2
     _store(meter, 2, 90_000.2)
     assert _status(meter) == MeterStatus.ONLINE and Reading.objects.filter(meter=meter).count() == 3
+
+
+def test_a_passing_glitch_is_not_offered_as_a_reset_once_the_meter_recovers() -> None:
+    from meters.telemetry.baselines import refused_summary
+
+    meter = MeterFactory(poll_interval_s=60)
+    _store(meter, 0, 100.0)
+    _store(meter, 1, 5.0)
+    summary = refused_summary(meter)
+    assert summary is not None and summary["count"] == 1
+    _store(meter, 2, 100.1)  # the real counter again
+    assert refused_summary(meter) is None and _status(meter) == MeterStatus.ONLINE

@@ -19,9 +19,9 @@ def meter_payload(**changes: Any) -> dict[str, Any]:
             "labels": "floor-1;hvac", "ct_ratio": "100", "pt_ratio": "1", **changes}
 
 
-def test_operator_creates_meter_by_names_and_gets_detail(operator: Any, api_client_as: Any) -> None:
+def test_admin_creates_meter_by_names_and_gets_detail(admin: Any, api_client_as: Any) -> None:
     GatewayFactory(name="bus-a")
-    answer = api_client_as(operator).post("/api/meters/", meter_payload(), format="json")
+    answer = api_client_as(admin).post("/api/meters/", meter_payload(), format="json")
     assert answer.status_code == 201, answer.json()
     body = answer.json()
     assert body["model"] == "KPM37" and body["gateway"] == "bus-a" and body["address"] == 7

@@ -13,7 +13,7 @@ from meters.csv_import import meter_import_validate
 from meters.csv_save import meter_import_apply
 from meters.models import Meter
 from meters.services import gateway_update
-from tests.factories import GatewayFactory, MeterFactory, meter_code
+from tests.factories import GatewayFactory, MeterFactory, SiteFactory, meter_code
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,7 @@ def payload(n: int, gateway: str) -> dict[str, Any]:
 
 def test_dial_in_meters_may_all_be_unit_1_but_a_bus_refuses_a_second(
         operator: Any, api_client_as: Any) -> None:
+    SiteFactory(name="Plant")  # an operator names sites, it does not create them
     GatewayFactory(name="listener", kind=GatewayKind.DIAL_IN, host="", port=16500)
     GatewayFactory(name="bus")
     client = api_client_as(operator)

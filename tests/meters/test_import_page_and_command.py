@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from meters.models import Meter
-from tests.factories import GatewayFactory, meter_code
+from tests.factories import GatewayFactory, SiteFactory, TenantFactory, meter_code
 
 pytestmark = pytest.mark.django_db
 HEADER = "code,profile,transport,gateway,address,site,tenant,labels,ct_ratio,pt_ratio\n"
@@ -28,6 +28,7 @@ def test_upload_preview_confirm_done(operator: Any, client_as: Any, settings: An
                                      tmp_path: Path) -> None:
     settings.VAR_DIR = tmp_path
     GatewayFactory(name="bus-a")
+    TenantFactory(name="T", site=SiteFactory(name="S"))  # an operator names, never creates them
     client = client_as(operator)
     preview = upload(client, HEADER + f"{meter_code(1)},kpm37,modbus,bus-a,1,S,T,x,1,1\n")
     assert "1 new meter" in preview and meter_code(1) in preview

@@ -3,6 +3,7 @@ by role and by alarm mode, and the audit trail of each."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -171,3 +172,22 @@ def test_configuration_writes_are_recorded_with_what_was_read_back(bus: SimBus,
     assert record.after["values"] == {"ct_ratio": 150.0}
     assert record.after["read_back"] == {"ct_ratio": 150.0}
     assert record.detail == "verified by read-back; asked: CT swapped"
+
+
+def test_a_double_click_or_a_retried_request_queues_one_command(bus: SimBus, operator: Any,
+                                                                client_as: Any) -> None:
+    meter = bus.meters[3]
+    client = client_as(operator)
+    body = {"output": 1, "action": "open", "reason": "unpaid since March"}
+    ask = client.post(f"/relays/meters/{meter.pk}/command/", body).content.decode()
+    key = re.search(r'name="command_key" value="([0-9a-f]{32})"', ask)
+    assert key, ask
+    for _ in range(2):
+        client.post(f"/relays/meters/{meter.pk}/command/",
+                    {**body, "confirmed": "yes", "command_key": key.group(1)})
+    api = api_as(operator)
+    answers = [api.post(f"/api/meters/{meter.pk}/relay/", body, format="json",
+                        HTTP_IDEMPOTENCY_KEY="retry-7f3a") for _ in range(2)]
+    assert answers[0].json()["id"] == answers[1].json()["id"]
+    assert MeterJob.objects.filter(kind="relay").count() == 2
+    assert AuditRecord.objects.filter(kind="relay.command").count() == 2

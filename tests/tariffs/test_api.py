@@ -167,3 +167,25 @@ def test_a_meters_desired_plan_comes_from_itself_or_its_labels(
     clerk.post(f"/api/tariffs/{second}/assign/", {"meters": [meter.pk]}, format="json")
     assert meter_desired_plan(meter) == (TariffPlan.objects.get(pk=second),
                                          "assigned to the meter")
+
+
+def test_every_tariff_change_leaves_an_audit_record(clerk: Any, guangdong: dict[str, Any],
+                                                    billing_clerk: Any) -> None:
+    from meters.audit.models import AuditRecord
+
+    plan_id = create(clerk, guangdong).json()["id"]
+    guangdong["billing_day"] = 15
+    clerk.put(f"/api/tariffs/{plan_id}/", guangdong, format="json")
+    meter = MeterFactory()
+    clerk.post(f"/api/tariffs/{plan_id}/assign/", {"meters": [meter.pk]}, format="json")
+    clerk.post(f"/api/tariffs/{plan_id}/assign/", {"meters": [meter.pk], "unassign": True},
+               format="json")
+    clerk.delete(f"/api/tariffs/{plan_id}/")
+    records = list(AuditRecord.objects.filter(area="tariff").order_by("id"))
+    assert [r.kind for r in records] == ["tariff.create", "tariff.update", "tariff.assign",
+                                         "tariff.unassign", "tariff.delete"]
+    update = records[1]
+    assert update.before["document"]["billing_day"] == 1
+    assert update.after["document"]["billing_day"] == 15 and update.after["version"] == 2
+    assert all(r.actor_name == billing_clerk.username for r in records)
+    assert records[3].meter_code == meter.code

@@ -34,6 +34,11 @@ def test_the_meter_page_shows_the_plan_and_an_operator_programs_it(
     panel = client_as(operator).post(f"/tariffs/meters/{meter.pk}/tou/").content.decode()
     job = MeterJob.objects.get(meter=meter, kind="program_tou")
     assert job.state == JobState.QUEUED and job.payload["version_id"] == plan.latest.pk
+    from meters.audit.models import AuditRecord
+
+    record = AuditRecord.objects.get(kind="tariff.program")
+    assert (record.meter_code, record.actor_name, record.after["job"]) == (
+        meter.code, operator.username, job.pk)
     assert f"job {job.pk} queued" in panel
     client_as(operator).post(f"/tariffs/meters/{meter.pk}/tou/")  # same version: same job
     assert MeterJob.objects.filter(meter=meter, kind="program_tou").count() == 1
@@ -58,7 +63,8 @@ def test_the_api_programs_every_meter_of_a_plan(api_client_as: Any, operator: An
     assert detail["tariff"]["plan"] == plan.name and detail["tariff"]["job_state"] == "queued"
 
 
-def test_the_fleet_page_counts_tou_states(client_as: Any, operator: Any, plan: Any) -> None:
+def test_the_fleet_page_counts_tou_states(client_as: Any, api_client_as: Any, operator: Any,
+                                          plan: Any) -> None:
     meters = [MeterFactory() for _ in range(2)]
     MeterFactory()  # no plan: not counted
     services.tariff_plan_assign(plan=plan, meters=meters, labels=[])
@@ -66,3 +72,5 @@ def test_the_fleet_page_counts_tou_states(client_as: Any, operator: Any, plan: A
     counts = client_as(operator).get("/tariffs/fleet-tou/").content.decode()
     assert "2 meters with a TOU plan" in counts
     assert 'data-state="unknown"><strong>2</strong>' in counts
+    api = api_client_as(operator).get("/api/tariffs/fleet-status/").json()
+    assert api == {"meters": 2, "counts": {"unknown": 2}, "capped": False}

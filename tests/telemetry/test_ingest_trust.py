@@ -90,7 +90,7 @@ def test_implausible_counter_jump_does_not_lock_out_the_real_counter(
     settled(ingest, readings=3, dead=1)
     letter = DeadLetter.objects.get()
     assert letter.kind == DeadLetterKind.COUNTER_JUMP and b"1000000000000" in bytes(letter.payload)
-    assert "import_active_energy 100 -> 1e+12" in letter.reason
+    assert "Import active energy 100.000 kWh -> 1000000000000.000 kWh" in letter.reason
     latest = LatestState.objects.get(meter=meter).values["import_active_energy"]
     assert latest["value"] == pytest.approx(100.05)
     assert Alarm.objects.get(meter=meter, kind=AlarmKind.COUNTER_JUMP).details["counters"]
@@ -114,7 +114,7 @@ def test_conflicting_duplicate_is_evidence_and_an_alarm(
     settled(ingest, readings=1, dead=1)
     letter = DeadLetter.objects.get()
     assert letter.kind == DeadLetterKind.DUPLICATE_CONFLICT and bytes(letter.payload) == other
-    assert "import_active_energy stored 50.0, now 51.5" in letter.reason
+    assert "Import active energy stored 50.000 kWh, now 51.500 kWh" in letter.reason
     assert Reading.objects.get().values["import_active_energy"] == 50.0  # first one kept
     alarm = Alarm.objects.get(meter=meter, kind=AlarmKind.DUPLICATE_CONFLICT)
     assert alarm.details["values"]["import_active_energy"] == {"stored": 50.0, "new": 51.5}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from meters.alarms.choices import Severity
 from meters.alarms.models import Alarm, Notification, NotificationChannel
+from meters.roles import ADMIN, has_role
 
 
 class AlarmSerializer(serializers.ModelSerializer):
@@ -52,9 +55,17 @@ class NotificationChannelSerializer(serializers.ModelSerializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    """One delivery attempt (or test) on a channel."""
+    """One delivery attempt (or test) on a channel; ``detail`` (which may name an address) is
+    shown to admins only."""
 
     class Meta:
         model = Notification
         fields = ["id", "channel", "alarm", "sent_at", "ok", "suppressed", "detail"]
         read_only_fields = fields
+
+    def to_representation(self, instance: Notification) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not has_role(request.user, ADMIN):
+            data["detail"] = ""
+        return data

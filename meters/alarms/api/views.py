@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 
 from meters.alarms import selectors, services
 from meters.alarms.api.serializers import (
@@ -23,7 +24,7 @@ from meters.alarms.api.serializers import (
 )
 from meters.alarms.filtersets import AlarmFilterSet
 from meters.alarms.models import Alarm, Notification, NotificationChannel
-from meters.api.permissions import RolePermissions
+from meters.api.permissions import AdminOnly, RolePermissions
 
 
 def _api_error(exc: DjangoValidationError) -> ValidationError:
@@ -72,15 +73,33 @@ class AlarmViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(AlarmSerializer(alarm).data)
 
 
+class ChannelTestThrottle(ScopedRateThrottle):
+    """The test button's limit per channel, whoever presses it (the user's own is the scope's).
+    """
+
+    scope_attr = "channel_test_scope"
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": view.kwargs.get("pk", "")}
+
+
 @extend_schema(tags=["alarms"])
 class NotificationChannelViewSet(viewsets.ModelViewSet):
-    """E-mail and webhook channels; ``POST .../{id}/test/`` sends a test message now."""
+    """E-mail and webhook channels (admins only: they hold secrets and addresses);
+    ``POST .../{id}/test/`` sends a test message now, a few times a minute at most."""
 
     serializer_class = NotificationChannelSerializer
-    permission_classes = [RolePermissions]
+    permission_classes = [AdminOnly, RolePermissions]
+    throttle_scope = "channel-test"
+    channel_test_scope = "channel-test-channel"
 
     def get_queryset(self) -> QuerySet[NotificationChannel]:
-        return selectors.channel_list()
+        return selectors.channel_list(user=self.request.user)
+
+    def get_throttles(self) -> list[Any]:
+        if self.action == "send_test":
+            return [ScopedRateThrottle(), ChannelTestThrottle()]
+        return []
 
     def perform_create(self, serializer: Any) -> None:
         self._checked(NotificationChannel(**serializer.validated_data))
@@ -103,18 +122,23 @@ class NotificationChannelViewSet(viewsets.ModelViewSet):
         except DjangoValidationError as exc:
             raise _api_error(exc) from exc
 
-    @extend_schema(request=None, responses=NotificationSerializer)
+    @extend_schema(request=None, responses={200: NotificationSerializer, 429: None})
     @action(detail=True, methods=["post"], url_path="test")
     def send_test(self, request: Request, pk: Any = None) -> Response:
-        """Send a test notification now (not rate limited) and report the outcome."""
+        """Send a test notification now and say whether it was delivered (nothing about what
+        answered); limited per user and per channel (429 with Retry-After beyond that)."""
         sent = services.notification_send(channel=self.get_object(), force=True)
-        return Response(NotificationSerializer(sent).data)
+        return Response(NotificationSerializer(sent, context=self.get_serializer_context()).data)
 
 
 @extend_schema(tags=["alarms"])
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The delivery log, newest first."""
+    """The delivery log, newest first: admins see all of it, others only the announcements of
+    alarms on meters they may see."""
 
     serializer_class = NotificationSerializer
     permission_classes = [RolePermissions]
-    queryset = Notification.objects.select_related("channel")
+    queryset = Notification.objects.none()  # for the schema and the permission class
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        return selectors.notification_list(user=self.request.user)

@@ -43,16 +43,17 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
+        if not path.is_file():
+            raise CommandError(f"cannot read {path}: no such file")
         progress = ProgressLine(sys.stderr)
         started = time.monotonic()
-        plan = meter_import_validate(data=data, progress=progress)
-        if plan.problems:
-            self._fail(plan.problems)
-        self.stdout.write(f"{len(plan.rows)} rows valid: {plan.creates} new, "
+        try:
+            plan = meter_import_validate(path=path, progress=progress)
+        except OSError as exc:
+            raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
+        if plan.problem_count:
+            self._fail(plan.problems, plan.problem_count)
+        self.stdout.write(f"{plan.row_count} rows valid: {plan.creates} new, "
                           f"{plan.updates} to update")
         if options["dry_run"]:
             self.stdout.write("dry run: nothing saved")
@@ -60,13 +61,15 @@ class Command(BaseCommand):
         try:
             result = meter_import_apply(plan=plan, progress=progress)
         except ImportRefused as exc:
-            self._fail(exc.problems)
+            self._fail(exc.problems, len(exc.problems))
         self.stdout.write(self.style.SUCCESS(
             f"imported: {result.created} created, {result.updated} updated, "
             f"{result.unchanged} unchanged "
             f"in {time.monotonic() - started:.1f} s"))
 
-    def _fail(self, problems: list[Any]) -> None:
+    def _fail(self, problems: list[Any], count: int) -> None:
         for problem in problems:
             self.stderr.write(str(problem))
-        raise CommandError(f"{len(problems)} problem(s); nothing was imported", returncode=1)
+        if count > len(problems):
+            self.stderr.write(f"... and {count - len(problems)} more")
+        raise CommandError(f"{count} problem(s); nothing was imported", returncode=1)

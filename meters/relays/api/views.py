@@ -74,7 +74,12 @@ class MeterRelayView(APIView):
             "outputs": selectors.output_states(meter),
             "commands": selectors.relay_history(meter)}).data)
 
-    @extend_schema(request=RelayRequestSerializer, responses={201: RelayCommandSerializer})
+    @extend_schema(request=RelayRequestSerializer, responses={201: RelayCommandSerializer},
+                   parameters=[OpenApiParameter(
+                       "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+                       description="Repeat a request with the same key (a retry after a lost "
+                                   "answer): the same command comes back, nothing is queued "
+                                   "twice")])
     def post(self, request: Request, meter_pk: int) -> Response:
         """Close, open or pulse an output (operators and admins; a reason is required).
         Answers with the command, queued; it goes on to sent, then confirmed (read back),
@@ -85,9 +90,11 @@ class MeterRelayView(APIView):
             raise ValidationError(body.errors)
         # Someone who may not command is refused by the service, which records the attempt.
         asked = body.validated_data if not body.errors else {}
+        key = request.headers.get("Idempotency-Key", "")[:64]
         job = _api_errors(lambda: commands.relay_command(
             meter=meter, user=request.user, output=asked.get("output"),
-            action=asked.get("action"), reason=asked.get("reason", "")))
+            action=asked.get("action"), reason=asked.get("reason", ""),
+            idempotency_key=f"relay-api-{request.user.pk}-{key}" if key else ""))
         return Response(RelayCommandSerializer(job).data, status=status.HTTP_201_CREATED)
 
 

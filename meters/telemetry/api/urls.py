@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from meters.telemetry.api import baseline_views, views
+from meters.telemetry.api import baseline_views, overview, views
 
 app_name = "telemetry-api"
 
@@ -13,6 +13,8 @@ router.register("dead-letters", views.DeadLetterViewSet, basename="dead-letter")
 router.register("unregistered-meters", views.UnregisteredMeterViewSet, basename="unregistered")
 
 urlpatterns = [
+    path("board/", overview.BoardView.as_view(), name="board"),
+    path("energy/", overview.EnergyListView.as_view(), name="energy"),
     path("meters/<int:meter_pk>/readings/", views.ReadingListView.as_view(),
          name="meter-readings"),
     path("quantities/", baseline_views.QuantityListView.as_view(), name="quantities"),

@@ -1,0 +1,1 @@
+"""Logging in and resetting passwords, throttled: lockouts per account and per address."""
