@@ -15,7 +15,6 @@ runs a few iterations only.
 
 from __future__ import annotations
 
-import os
 import struct
 import sys
 import time
@@ -24,6 +23,8 @@ from pathlib import Path
 
 # Runnable as `python bench/bench_codec.py` from anywhere: the project root goes on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from record import quick, record
 
 from kpm37 import codec
 from kpm37.planner import ReadFrame, plan_airtime, plan_reads
@@ -84,8 +85,7 @@ def values_per_second(decoder: Callable[[list[Block]], int], blocks: list[Block]
 
 
 def main() -> int:
-    quick = "--quick" in sys.argv or os.environ.get("BENCH_QUICK") == "1"
-    loops = 5 if quick else 300
+    loops = 5 if quick() else 300
     blocks = read_blocks()
     words = sum(len(w) for _, w in blocks)
     print(f"decoding {len(blocks)} read blocks ({words} words) of a billing collection, "
@@ -105,6 +105,9 @@ def main() -> int:
     print(f"summary: decode_block is x{slowdown:.1f} slower than struct.unpack "
           f"({rates['decode_block']:,.0f} values/s); codec.decode per register "
           f"x{floor / rates['codec.decode']:.1f}")
+    record("codec_decode_block", value=rates["decode_block"], unit="values/s",
+           ratio=rates["decode_block"] / floor, baseline="struct.unpack floor, same run",
+           buses_per_core=rates["decode_block"] / on_bus)
     return 0
 
 

@@ -14,7 +14,6 @@ BENCH_QUICK=1) plans 200 meters instead of 10,000.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -23,6 +22,8 @@ from typing import Any
 
 # Runnable as `python bench/bench_planner.py` from anywhere: the project root goes on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from record import quick, record
 
 from kpm37.planner import ReadFrame, WriteFrame, plan_airtime, plan_reads, plan_writes
 from kpm37.profile import load_profile
@@ -122,11 +123,13 @@ def planning_speed(meters: int) -> tuple[float, float]:
 
 
 def main() -> int:
-    quick = "--quick" in sys.argv or os.environ.get("BENCH_QUICK") == "1"
     reads, writes = frames_table()
-    plans_per_s, feeds = planning_speed(200 if quick else 10_000)
+    plans_per_s, feeds = planning_speed(200 if quick() else 10_000)
     print(f"summary: planned reads x{reads:.1f} and writes x{writes:.1f} less air time than "
           f"naive; {plans_per_s:,.0f} plans/s, enough for {feeds:,.0f} buses per core")
+    record("planner_reads", value=plans_per_s, unit="plans/s", ratio=1 / reads,
+           baseline="air time of a naive one-register-per-frame read plan",
+           writes_ratio=1 / writes, buses_per_core=feeds)
     return 0
 
 

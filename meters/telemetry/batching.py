@@ -46,6 +46,24 @@ def database_away(exc: Exception) -> bool:
     return isinstance(exc, ProgrammingError) and state.startswith("42")
 
 
+def parse_packet(topic: str, payload: bytes) -> MqttMessage | Rejected:
+    """One packet parsed, or the dead letter it is; touches no database, safe in any thread."""
+    payload = bytes(payload)
+    limit = conf.get("TELEMETRY_MAX_MESSAGE_BYTES")
+    if len(payload) > limit:
+        return Rejected(topic=topic, payload=payload, kind=DeadLetterKind.TOO_LARGE,
+                        reason=f"message of {len(payload)} bytes; the limit is {limit} bytes "
+                               "(TELEMETRY_MAX_MESSAGE_BYTES)")
+    try:
+        return parse_message(payload, topic)
+    except PayloadError as exc:
+        return Rejected(topic=topic, payload=payload, reason=str(exc))
+    except Exception as exc:  # a parser bug must not stop ingest either
+        log.exception("unexpected error parsing a packet on %s", topic)
+        return Rejected(topic=topic, payload=payload,
+                        reason=f"payload: unreadable ({type(exc).__name__})")
+
+
 class PacketBatcher:
     """Collects packets until ``commit()``; tracks which tokens each message consumed."""
 
@@ -68,22 +86,13 @@ class PacketBatcher:
 
     def feed(self, topic: str, payload: bytes, token: Hashable = None) -> None:
         """Parse one packet; one that cannot be taken becomes a dead letter at the next commit."""
-        payload = bytes(payload)
-        limit = conf.get("TELEMETRY_MAX_MESSAGE_BYTES")
-        if len(payload) > limit:
-            self._reject(Rejected(topic=topic, payload=payload, kind=DeadLetterKind.TOO_LARGE,
-                                  reason=f"message of {len(payload)} bytes; the limit is "
-                                         f"{limit} bytes (TELEMETRY_MAX_MESSAGE_BYTES)"), token)
-            return
-        try:
-            packet = parse_message(payload, topic)
-        except PayloadError as exc:
-            self._reject(Rejected(topic=topic, payload=payload, reason=str(exc)), token)
-            return
-        except Exception as exc:  # a parser bug must not stop ingest either
-            log.exception("unexpected error parsing a packet on %s", topic)
-            self._reject(Rejected(topic=topic, payload=payload,
-                                  reason=f"payload: unreadable ({type(exc).__name__})"), token)
+        self.feed_parsed(parse_packet(topic, payload), token)
+
+    def feed_parsed(self, packet: MqttMessage | Rejected, token: Hashable = None) -> None:
+        """Take a packet ``parse_packet`` already parsed (``ingest_mqtt`` parses in the MQTT
+        client's thread, overlapping the main thread's waits on the database)."""
+        if isinstance(packet, Rejected):
+            self._reject(packet, token)
             return
         key = (packet.meter_code, packet.topic, packet.time)
         self._held.setdefault(key, []).append(token)

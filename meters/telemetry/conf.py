@@ -17,8 +17,6 @@ _DEFAULTS = {
     "TELEMETRY_CLOCK_TOLERANCE_S": 300,
     # Offline after this many missed upload (MQTT) or poll (Modbus) intervals.
     "TELEMETRY_OFFLINE_INTERVALS": 3,
-    # Rows per INSERT when writing a batch of readings.
-    "TELEMETRY_BULK_SIZE": 500,
     # An MQTT message larger than this (bytes) is a dead letter, not parsed. Keep it at or
     # below the broker's max_packet_size (deploy/mosquitto/kpm-fleet.conf).
     "TELEMETRY_MAX_MESSAGE_BYTES": 65536,

@@ -27,8 +27,10 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from kpm37.mqtt.link import parse_url
+from kpm37.mqtt.payload import MqttMessage
 from kpm37.mqtt.topics import DAY_DATA, ENY_NOW, RT_DATA, TELEIND
-from meters.telemetry.batching import PacketBatcher
+from meters.telemetry.batching import PacketBatcher, parse_packet
+from meters.telemetry.dead_letters import Rejected
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,8 @@ class _Connection:
     def __init__(self, options: IngestOptions, version: int) -> None:
         self.options = options
         self.version = version
-        self.inbox: queue.Queue[tuple[int, paho.MQTTMessage]] = queue.Queue()
+        self.inbox: queue.Queue[tuple[int, paho.MQTTMessage, MqttMessage | Rejected]] = \
+            queue.Queue()
         # Packet ids are only meaningful on the connection that delivered them: after a
         # reconnect the broker redelivers what was unacknowledged and may reuse freed ids, so
         # an ack carried over from an older connection could acknowledge an unstored message.
@@ -75,7 +78,10 @@ class _Connection:
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=options.client_id,
                                   protocol=version, manual_ack=True, **kwargs)
         self.client.on_connect = self._on_connect
-        self.client.on_message = lambda _c, _u, msg: self.inbox.put((self.generation, msg))
+        # Parsed here, in paho's network thread: that overlaps the main thread's waits on the
+        # database (which release the GIL), so parsing is off the commit loop.
+        self.client.on_message = lambda _c, _u, msg: self.inbox.put(
+            (self.generation, msg, parse_packet(msg.topic, msg.payload)))
         self.client.on_disconnect = self._on_disconnect
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
 
@@ -194,10 +200,10 @@ class IngestRunner:
             if remaining <= 0:
                 return
             try:
-                generation, msg = self.conn.inbox.get(timeout=remaining)
+                generation, msg, parsed = self.conn.inbox.get(timeout=remaining)
             except queue.Empty:
                 return
-            self.batcher.feed(msg.topic, msg.payload, token=(generation, msg.mid, msg.qos))
+            self.batcher.feed_parsed(parsed, token=(generation, msg.mid, msg.qos))
 
     def _commit(self, *, flush: bool) -> None:
         assert self.conn is not None

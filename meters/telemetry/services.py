@@ -26,6 +26,7 @@ from meters.choices import MeterStatus, TransportKind
 from meters.models import Meter
 from meters.telemetry import conf
 from meters.telemetry.models import DeadLetter, Reading, UnregisteredMeter
+from meters.telemetry.partitions import partitions_drop_before, partitions_ensure
 
 # --- platform housekeeping --------------------------------------------------------------------
 
@@ -55,11 +56,18 @@ def meters_mark_offline(*, now: datetime | None = None) -> list[int]:
 
 @transaction.atomic
 def readings_purge(*, now: datetime | None = None) -> int:
-    """Delete history older than the retention setting; returns rows deleted."""
-    cutoff = (now or timezone.now()) - timedelta(days=conf.get("TELEMETRY_RETENTION_DAYS"))
+    """Delete history older than the retention setting; returns rows removed.
+
+    On PostgreSQL whole months go by dropping their partition; only the month straddling the
+    cutoff (and the default partition) is deleted row by row. The partitions of this month
+    and the next ones are made sure of on the way (see partitions.py)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=conf.get("TELEMETRY_RETENTION_DAYS"))
+    dropped = partitions_drop_before(cutoff)
     deleted, _ = Reading.objects.filter(time__lt=cutoff).delete()
     DeadLetter.objects.filter(received_at__lt=cutoff).delete()
-    return deleted
+    partitions_ensure(now=now)
+    return deleted + sum(dropped.values())
 
 
 @transaction.atomic

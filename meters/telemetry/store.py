@@ -30,9 +30,16 @@ from meters.models import Meter
 from meters.names import counters_text
 from meters.telemetry import conf
 from meters.telemetry.baselines import refused_keep
+from meters.telemetry.bulk_write import (
+    ReadingRow,
+    Stored,
+    latest_upsert,
+    readings_insert,
+    stored_readings,
+)
 from meters.telemetry.choices import DeadLetterKind
 from meters.telemetry.dead_letters import Rejected, dead_letters_save
-from meters.telemetry.models import LatestState, Reading
+from meters.telemetry.models import LatestState
 from meters.telemetry.pipeline import (
     Candidate,
     backwards_counters,
@@ -64,24 +71,18 @@ class _Batch:
         meter_ids = sorted({c.meter.pk for c in candidates})
         # Locking the latest-state rows serialises two ingest processes on one meter, so
         # neither loses the other's merge nor misses a backwards counter.
-        self.latest = {s.meter_id: s for s in
-                       LatestState.objects.select_for_update().filter(meter_id__in=meter_ids)
-                       .order_by("meter_id")}
+        self.latest: dict[int, dict[str, dict[str, Any]]] = dict(
+            LatestState.objects.select_for_update().filter(meter_id__in=meter_ids)
+            .order_by("meter_id").values_list("meter_id", "values"))
         self.changed: set[int] = set()
-        self.rows: list[Reading] = []
+        self.rows: list[ReadingRow] = []  # plain tuples: no model instance per message
         self.outcomes: list[tuple[int, Outcome]] = []
         self.dead: list[Rejected] = []
         self.refused: list[tuple[Candidate, str]] = []  # backwards counters, kept for a baseline
         self.existing = _existing(self.candidates)
 
     def state(self, meter_id: int) -> dict[str, dict[str, Any]]:
-        if meter_id not in self.latest:
-            self.latest[meter_id] = LatestState(meter_id=meter_id, values={},
-                                                updated_at=self.received_at)
-        return self.latest[meter_id].values
-
-
-Stored = dict[tuple[int, str, datetime], dict[str, Any]]
+        return self.latest.setdefault(meter_id, {})
 
 
 def _existing(candidates: list[Candidate]) -> Stored:
@@ -89,17 +90,8 @@ def _existing(candidates: list[Candidate]) -> Stored:
 
     Asks for the exact times per meter (not one time range across the batch: a meter dated
     year 1 or a backlog flush would widen that range to a meter's whole history)."""
-    times: dict[int, set[datetime]] = {}
-    for c in candidates:
-        times.setdefault(c.meter.pk, set()).add(c.time)
-    if not times:
-        return {}
-    where = Q()
-    for meter_id, at in times.items():
-        where |= Q(meter_id=meter_id, time__in=sorted(at))
-    rows = Reading.objects.filter(where, source__in={c.source for c in candidates})
-    return {(m, s, t): {**extra, **values} for m, s, t, values, extra in
-            rows.values_list("meter_id", "source", "time", "values", "extra")}
+    return stored_readings({(c.meter.pk, c.time) for c in candidates},
+                           {c.source for c in candidates})
 
 
 def _refuse(batch: _Batch, c: Candidate, kind: str, reason: str) -> None:
@@ -163,8 +155,7 @@ def _alarm_outcome(batch: _Batch, c: Candidate, previous_di: float | None) -> Ou
 def _accept(batch: _Batch, c: Candidate) -> None:
     state = batch.state(c.meter.pk)
     previous_di = state.get("di_state", {}).get("value")
-    batch.rows.append(Reading(meter_id=c.meter.pk, source=c.source, time=c.time,
-                              received_at=batch.received_at, values=c.values, extra=c.extra))
+    batch.rows.append((c.meter.pk, c.source, c.time, batch.received_at, c.values, c.extra))
     if merge_latest(state, c):
         batch.changed.add(c.meter.pk)
     batch.outcomes.append((c.meter.pk, _alarm_outcome(batch, c, previous_di)))
@@ -185,26 +176,23 @@ def readings_store(*, candidates: list[Candidate], dead: Iterable[Rejected] = ()
                 _accept(batch, c)
         elif is_all_zero(c) or not _conflicting(batch, c, stored):
             result.duplicates += 1
-    Reading.objects.bulk_create(batch.rows, batch_size=conf.get("TELEMETRY_BULK_SIZE"),
-                                ignore_conflicts=True)
+    inserted = readings_insert(batch.rows)  # COPY; a concurrent repeat is skipped there too
     _save_latest(batch)
     refused_keep(refused=batch.refused, received_at=batch.received_at)
-    accepted = {r.meter_id for r in batch.rows}
+    accepted = {meter_id for meter_id, *_ in batch.rows}
     _mark_seen({c.meter.pk for c in batch.candidates}, batch.received_at, accepted=accepted,
                refused={c.meter.pk for c, _ in batch.refused} - accepted)
     alarms_apply(outcomes=[(m, o) for m, o in batch.outcomes if o], at=batch.received_at)
     dead_letters_save(dead=batch.dead, at=batch.received_at)
-    result.stored = len(batch.rows)
+    result.stored = inserted
+    result.duplicates += len(batch.rows) - inserted
     result.dead.update(d.kind for d in batch.dead)
     return result
 
 
 def _save_latest(batch: _Batch) -> None:
-    rows = [batch.latest[m] for m in sorted(batch.changed)]
-    for row in rows:
-        row.updated_at = batch.received_at
-    LatestState.objects.bulk_create(rows, update_conflicts=True, unique_fields=["meter"],
-                                    update_fields=["values", "updated_at"])
+    """One upsert of the merged state per meter that changed in this batch."""
+    latest_upsert([(m, batch.latest[m], batch.received_at) for m in sorted(batch.changed)])
 
 
 def _mark_seen(meter_ids: set[int], at: datetime, accepted: set[int], refused: set[int]) -> None:

@@ -87,7 +87,7 @@ def test_broker_restart_and_ingest_kill_keep_exactly_every_message(
 
 
 def next_packet(conn: Any, timeout: float = 10.0) -> tuple[int, Any]:
-    generation, msg = conn.inbox.get(timeout=timeout)
+    generation, msg, _parsed = conn.inbox.get(timeout=timeout)  # parsed in paho's thread
     return generation, msg
 
 
