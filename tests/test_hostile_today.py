@@ -101,6 +101,25 @@ def test_another_tenants_meter_is_a_404_for_a_tenant_viewer(
         "/api/energy/", {"meter": meter.pk}).content.decode()
 
 
+def test_a_reused_idempotency_key_with_other_values_is_refused(
+        meter: Any, operator: Any, api_client_as: Any) -> None:
+    api = api_client_as(operator)
+    url = f"/api/meters/{meter.pk}/read/"
+    first = api.post(url, {"names": ["ct_ratio"], "idempotency_key": "k1"}, format="json")
+    again = api.post(url, {"names": ["ct_ratio"], "idempotency_key": "k1"}, format="json")
+    assert first.status_code == 201 and again.json()["id"] == first.json()["id"]
+    other = api.post(url, {"names": ["pt_ratio"], "idempotency_key": "k1"}, format="json")
+    assert other.status_code == 400 and "idempotency_key" in other.json(), other.content
+    relay = f"/api/meters/{meter.pk}/relay/"
+    body = {"output": 1, "action": "open", "reason": "hostile test"}
+    opened = api.post(relay, body, format="json", HTTP_IDEMPOTENCY_KEY="r1")
+    assert opened.status_code == 201
+    flipped = api.post(relay, {**body, "action": "close"}, format="json",
+                       HTTP_IDEMPOTENCY_KEY="r1")
+    assert flipped.status_code == 400 and "idempotency_key" in flipped.json(), flipped.content
+    assert MeterJob.objects.count() == 2
+
+
 @pytest.mark.parametrize(("body", "fields"), [
     ({"output": 3, "action": "open", "reason": "hostile"}, {"output"}),
     ({"output": 1, "action": "explode", "reason": "hostile"}, {"action"}),

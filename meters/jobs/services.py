@@ -37,11 +37,11 @@ def job_submit(*, meter: Meter, kind: str, payload: dict[str, Any] | None = None
                expires_at: datetime | None = None) -> MeterJob:
     """Queue a job of ``kind`` on ``meter`` and return it (or the existing job of the same
     ``idempotency_key``). ValidationError names the field when the payload does not fit."""
+    job_kind, clean = _validated(meter, kind, payload or {})
     if idempotency_key:
         existing = MeterJob.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return _same_request(existing, meter, kind)
-    job_kind, clean = _validated(meter, kind, payload or {})
+            return _same_request(existing, meter, kind, clean)
     now = timezone.now()
     job = MeterJob(
         meter=meter, kind=kind, payload=clean,
@@ -56,7 +56,8 @@ def job_submit(*, meter: Meter, kind: str, payload: dict[str, Any] | None = None
         with transaction.atomic():
             job.save()
     except IntegrityError:  # the same key submitted at the same moment by someone else
-        return _same_request(MeterJob.objects.get(idempotency_key=idempotency_key), meter, kind)
+        return _same_request(MeterJob.objects.get(idempotency_key=idempotency_key), meter, kind,
+                             clean)
     _audit_accepted(job)
     lifecycle.dispatch(job)
     return job
@@ -103,9 +104,13 @@ def _check_reachable(meter: Meter) -> None:
                              "meters are not supported yet")
 
 
-def _same_request(job: MeterJob, meter: Meter, kind: str) -> MeterJob:
+def _same_request(job: MeterJob, meter: Meter, kind: str, payload: dict[str, Any]) -> MeterJob:
+    # A retried request answers with its job; a different request reusing the key is refused,
+    # never silently answered with a job that does something else.
     if job.meter_id != meter.pk or job.kind != kind:
         raise ValidationError({"idempotency_key": "already used for another job"})
+    if job.payload != payload:
+        raise ValidationError({"idempotency_key": "already used for a job with other values"})
     return job
 
 
