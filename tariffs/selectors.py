@@ -41,6 +41,9 @@ MAX_CODES = 1000
 def assignment_targets(*, codes: str, labels: list[str]) -> tuple[list[Meter], list[Label]]:
     """Meters from codes typed in (separated by spaces, commas or semicolons) and labels by
     name; ValidationError naming every code or label that does not exist."""
+    if "\x00" in codes or any("\x00" in name for name in labels):
+        # PostgreSQL cannot even compare a NUL byte: refuse it before any query sees it.
+        raise ValidationError("meter codes and labels cannot contain a NUL character (0x00)")
     wanted = [c for c in re.split(r"[\s,;]+", codes.strip().upper()) if c]
     if len(wanted) > MAX_CODES:
         raise ValidationError(f"at most {MAX_CODES} meter codes at once")

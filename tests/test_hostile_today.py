@@ -203,3 +203,28 @@ def test_page_posts_without_a_csrf_token_are_refused(meter: Any, admin: Any,
     answer = client.post(path.format(pk=meter.pk), {"mode": "utc", "reason": "csrf"})
     assert answer.status_code == 403
     assert not MeterJob.objects.exists() and not TariffPlan.objects.exists()
+
+
+@pytest.fixture
+def plan_id(billing_clerk: Any, api_client_as: Any) -> int:
+    answer = api_client_as(billing_clerk).post("/api/tariffs/", json.loads(PLAN.read_text()),
+                                               format="json")
+    return int(answer.json()["id"])
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1969-12-31", "2100-01-01"])
+def test_a_tariff_preview_outside_the_calendar_span_is_a_400_naming_the_date(
+        plan_id: int, billing_clerk: Any, api_client_as: Any, day: str) -> None:
+    answer = api_client_as(billing_clerk).get(f"/api/tariffs/{plan_id}/preview/", {"date": day})
+    assert answer.status_code == 400 and "date" in answer.json(), answer.content
+
+
+@pytest.mark.parametrize("form", [{"meter_codes": "3071024600001\x00"},
+                                  {"labels": ["tower\x00a"]},
+                                  {"meter_codes": "\x00", "unassign": "1"}])
+def test_a_nul_in_the_assign_form_is_a_page_message_and_assigns_nothing(
+        plan_id: int, billing_clerk: Any, client_as: Any, form: dict[str, Any]) -> None:
+    answer = client_as(billing_clerk).post(f"/tariffs/{plan_id}/assign/", form, follow=True)
+    assert answer.status_code == 200
+    assert "NUL character" in answer.content.decode()
+    assert not TariffPlan.objects.get(pk=plan_id).assignments.exists()

@@ -5,6 +5,7 @@ the OpenAPI schema and render plans, versions and query parameters."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -101,7 +102,13 @@ class VersionQuerySerializer(serializers.Serializer):
 
 
 class PreviewQuerySerializer(VersionQuerySerializer):
-    date = serializers.DateField()
+    date = serializers.DateField(help_text="YYYY-MM-DD (1970-2099)")
+
+    def validate_date(self, value: date) -> date:
+        # The same span as hours' month/year; 9999-12-31 would overflow the day's last hour.
+        if not 1970 <= value.year <= 2099:
+            raise serializers.ValidationError("a date is between 1970 and 2099")
+        return value
 
 
 class HoursQuerySerializer(VersionQuerySerializer):
