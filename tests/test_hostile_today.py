@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 
@@ -228,3 +230,19 @@ def test_a_nul_in_the_assign_form_is_a_page_message_and_assigns_nothing(
     assert answer.status_code == 200
     assert "NUL character" in answer.content.decode()
     assert not TariffPlan.objects.get(pk=plan_id).assignments.exists()
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["read", "3071024600001\x00"], "code"),
+    (["read", "{code}", "ct_ratio\x00"], "names"),
+    (["write", "{code}", "ct_ratio=5", "--reason", "x", "--user", "nobody\x00"], "user"),
+    (["read", "{code}", "--timeout", "nan"], "timeout"),
+    (["read", "{code}", "--timeout", "-1"], "timeout"),
+])
+def test_the_meter_command_refuses_bad_arguments_by_name(meter: Any, args: list[str],
+                                                         named: str) -> None:
+    with pytest.raises((CommandError, SystemExit)) as refused:
+        call_command("meter", *[a.format(code=meter.code) for a in args], "--no-wait")
+    if isinstance(refused.value, CommandError):
+        assert named in str(refused.value)
+    assert not MeterJob.objects.exists()

@@ -8,6 +8,7 @@ this process (a single-site install without a worker).
 
 from __future__ import annotations
 
+import argparse
 import json
 from typing import Any
 
@@ -33,6 +34,25 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
+def refuse_nul(options: dict[str, Any]) -> None:
+    """A NUL character in any argument is refused by name: PostgreSQL cannot even look it up."""
+    for name, value in options.items():
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise CommandError(f"{name}: contains a NUL character (0x00), which is not text")
+
+
+def positive_seconds(text: str) -> float:
+    """``--timeout``: a finite number of seconds above zero."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 10**6:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return seconds
+
+
 class Command(BaseCommand):
     help = "Read or write a meter's values through a meter job, and wait for the result."
 
@@ -49,11 +69,12 @@ class Command(BaseCommand):
             sub.add_argument("--no-wait", action="store_true", help="queue the job and return")
             sub.add_argument("--here", action="store_true",
                              help="run the job in this process instead of waiting for a worker")
-            sub.add_argument("--timeout", type=float, default=120.0,
+            sub.add_argument("--timeout", type=positive_seconds, default=120.0,
                              help="seconds to wait for the result (default 120)")
             sub.add_argument("--user", default="", help="record the job as asked by this user")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_nul(options)
         meter = Meter.objects.filter(code=options["code"].upper()).first()
         if meter is None:
             raise CommandError(f"code: no meter with code {options['code']!r}")
