@@ -20,6 +20,7 @@ from django.utils import timezone
 from meters.jobs.choices import JobState
 from meters.jobs.models import MeterJob
 from meters.local_time import SESSION_MODE
+from meters.relays.models import RelayGroupCommand
 from tariffs.models import TariffPlan
 from tests.factories import MeterFactory
 
@@ -246,3 +247,15 @@ def test_the_meter_command_refuses_bad_arguments_by_name(meter: Any, args: list[
     if isinstance(refused.value, CommandError):
         assert named in str(refused.value)
     assert not MeterJob.objects.exists()
+
+
+@pytest.mark.parametrize("typed", [99, 0, "2"])
+def test_a_wrong_typed_count_refuses_even_a_small_relay_group(db: None, operator: Any,
+                                                              api_client_as: Any,
+                                                              typed: Any) -> None:
+    codes = [MeterFactory().code for _ in range(3)]
+    answer = api_client_as(operator).post("/api/relay-groups/", {
+        "output": 1, "action": "open", "reason": "hostile test", "codes": codes,
+        "confirm_count": typed}, format="json")
+    assert answer.status_code == 400 and "confirm_count" in answer.json(), answer.content
+    assert not RelayGroupCommand.objects.exists() and not MeterJob.objects.exists()

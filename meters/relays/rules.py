@@ -36,8 +36,8 @@ def clean_reason(reason: Any) -> str:
 
 def check_typed_count(*, count: int, typed: Any, needed_above: int) -> None:
     """Above ``needed_above`` meters the operator types the count back, to catch a wrong group.
-    """
-    if count <= needed_above:
+    A count typed for a smaller group must be right too: the asker expected other meters."""
+    if count <= needed_above and (typed is None or str(typed).strip() == ""):
         return
     try:
         typed_int = int(str(typed).strip())
