@@ -9,6 +9,7 @@ meter through ``ctx.device`` (both transports) or ``ctx.commander`` (MQTT V1.9 c
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -68,7 +69,7 @@ class JobContext:
         return self.meter.transport == MQTT
 
 
-class JobKind:
+class JobKind(abc.ABC):
     """Base of every kind. Subclasses set ``name``, ``label`` and ``priority`` and implement
     ``validate`` and ``run``; a kind whose effect must not happen twice sets ``repeat_safe``
     False and implements ``already_done``."""
@@ -81,15 +82,15 @@ class JobKind:
     reports_values: ClassVar[bool] = True  # result["values"] become the reported state
     default_ttl_s: ClassVar[int] = 15 * 60
 
+    @abc.abstractmethod
     def validate(self, *, profile: Profile, payload: dict[str, Any],
                  transport: str) -> dict[str, Any]:
         """The payload normalised for storing; PayloadInvalid naming the field if it is bad."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def run(self, ctx: JobContext) -> dict[str, Any]:
         """Do it and prove it: the result (``{"values": {...}}`` read back, and anything else
         worth keeping). Raise JobFailed, or let a kpm37.errors exception through."""
-        raise NotImplementedError
 
     async def already_done(self, ctx: JobContext) -> dict[str, Any] | None:
         """After an attempt that may have reached the meter: read the meter's state and return
@@ -101,6 +102,7 @@ class JobKind:
         """Called once the job is final (verified, failed, expired or cancelled), after the
         commit, on a thread with the database: update the app's own rows here (a tariff's
         sync state, a rollout's progress). An exception is logged, never raised."""
+        return  # optional hook: most kinds keep no rows of their own
 
     def describe(self, payload: dict[str, Any]) -> str:
         """One line for pages and the CLI."""
