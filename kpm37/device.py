@@ -79,7 +79,7 @@ class MeterDevice:
         readable = [n for n in values if self.profile.register(n).readable]
         got = await self.read(readable)
         mismatches = [Mismatch(n, values[n], got.get(n)) for n in readable
-                      if not _same(values[n], got.get(n))]
+                      if not same_value(values[n], got.get(n))]
         if mismatches:
             raise VerifyFailed(mismatches)
         return got
@@ -108,7 +108,8 @@ class MeterDevice:
             await self.bus.write_registers(self.unit, frame.start, list(frame.words))
 
 
-def _same(wanted: Any, got: Any) -> bool:
+def same_value(wanted: Any, got: Any) -> bool:
+    """Whether a read-back equals what was written (floats to float32 precision)."""
     if isinstance(wanted, float) or isinstance(got, float):
         try:
             return math.isclose(float(wanted), float(got), rel_tol=1e-6, abs_tol=1e-6)

@@ -7,7 +7,6 @@ the clock (SETTIME) and billing history (RECALL) use their own V1.9 commands ove
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from kpm37 import codec
+from kpm37.device import same_value
 from kpm37.errors import ValueOutOfRange
 from kpm37.profile import Profile, Register
 from meters.jobs.choices import Priority
@@ -69,23 +69,13 @@ def with_password(profile: Profile, values: dict[str, Any]) -> dict[str, Any]:
     return {password: settings.METER_PASSWORD, **values}
 
 
-def same(wanted: Any, got: Any) -> bool:
-    """Whether a read-back equals what was written (floats to float32 precision)."""
-    if isinstance(wanted, float) or isinstance(got, float):
-        try:
-            return math.isclose(float(wanted), float(got), rel_tol=1e-6, abs_tol=1e-6)
-        except (TypeError, ValueError):
-            return False
-    return bool(wanted == got)
-
-
 async def write_and_verify(ctx: JobContext, values: dict[str, Any]) -> dict[str, Any]:
     """Write ``values`` (with the password when needed), read them back, and fail naming the
     first value that differs; returns what was read back."""
     await ctx.device.write(with_password(ctx.profile, values), verify=False)
     got = await ctx.device.read(list(values))
     for name, wanted in values.items():
-        if not same(wanted, got.get(name)):
+        if not same_value(wanted, got.get(name)):
             raise JobFailed(f"{name}: read-back differs: wrote {jsonable(wanted)!r}, "
                             f"read {jsonable(got.get(name))!r}", value=name)
     return got
