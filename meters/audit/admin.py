@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from meters.admin_readonly import ReadOnlyModelAdmin
 from meters.audit.models import AuditRecord
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(ReadOnlyModelAdmin):
     """Read-only for everyone, superusers included (the model has no change/delete perms)."""
 
     list_display = ["at", "who", "via", "ip", "kind", "object_repr", "meter_code", "result"]
@@ -20,15 +18,3 @@ class AuditRecordAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     actions = None
     show_full_result_count = False  # no COUNT(*) over a trail of millions on every page
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in AuditRecord._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
